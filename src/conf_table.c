@@ -1,0 +1,121 @@
+/*
+ * conf_table.c: the one property table. It drives brook_conf_set()
+ * validation, defaults, brook_conf_dump() and docs/CONFIGURATION.md.
+ *
+ * Keep rows grouped by component; add new rows at the end of their group.
+ */
+#include <string.h>
+
+#include "conf.h"
+
+#define I64MAX INT64_MAX
+#define I32MAX 2147483647
+
+const brook__prop_t brook__props[] = {
+    /* ---- general ---- */
+    {"bootstrap.servers", BROOK__PT_STR, "", NULL, 0, 0, NULL, BROOK__PF_ALL,
+     "Kafka brokers to bootstrap from, host:port[,host:port...]. Required."},
+    {"group.id", BROOK__PT_STR, "", NULL, 0, 0, NULL, BROOK__PF_CONSUMER,
+     "Consumer group id. Required for the batch consumer. Kafka restricts it "
+     "to at most 249 characters of [a-zA-Z0-9._-]."},
+    {"client.id", BROOK__PT_STR, "brook", NULL, 0, 0, NULL, BROOK__PF_ALL,
+     "Client id sent to the brokers."},
+    {"log.level", BROOK__PT_ENUM, "info", NULL, 0, 0, "error,warn,info,debug",
+     BROOK__PF_ALL,
+     "Most verbose level that is logged. `debug` adds one line per failed "
+     "message."},
+    {"log.format", BROOK__PT_ENUM, "logfmt", NULL, 0, 0, "logfmt,json",
+     BROOK__PF_ALL, "Format of the structured log lines."},
+
+    /* ---- batch consumer ---- */
+    {"batch.size", BROOK__PT_INT, "100", NULL, 1, 1000000, NULL,
+     BROOK__PF_CONSUMER | BROOK__PF_RUNTIME,
+     "Maximum messages per batch. A batch closes when it reaches this "
+     "count."},
+    {"batch.timeout.ms", BROOK__PT_INT, "1000", NULL, 0, 86400000, NULL,
+     BROOK__PF_CONSUMER | BROOK__PF_RUNTIME,
+     "Maximum time a partial batch waits for more messages after its first "
+     "one arrived; a timer closes it even when no new message arrives."},
+    {"batch.max.bytes", BROOK__PT_INT, "1048576", NULL, 1, I32MAX, NULL,
+     BROOK__PF_CONSUMER | BROOK__PF_RUNTIME,
+     "Maximum sum of key and value bytes per batch. A single larger message "
+     "forms a batch of its own."},
+    {"batch.async", BROOK__PT_BOOL, "false", NULL, 0, 0, NULL,
+     BROOK__PF_CONSUMER,
+     "Process batches on worker threads: up to max.in.flight.batches "
+     "batches of different partitions at once, and the messages of a batch "
+     "concurrently (when the message handler is used) on a pool of "
+     "batch.max.concurrency threads."},
+    {"batch.max.concurrency", BROOK__PT_INT, "10", NULL, 1, 1024, NULL,
+     BROOK__PF_CONSUMER,
+     "With batch.async: the number of message handler calls that may run "
+     "at once, across all batches."},
+    {"batch.ordered", BROOK__PT_BOOL, "true", NULL, 0, 0, NULL,
+     BROOK__PF_CONSUMER,
+     "With batch.async: hand per-message results to the result callback in "
+     "offset order (true) or as they finish (false)."},
+    {"max.in.flight.batches", BROOK__PT_INT, "3", NULL, 1, 1024, NULL,
+     BROOK__PF_CONSUMER,
+     "Back-pressure: at most this many batches are being processed at once; "
+     "past it fetching pauses until a batch completes. Memory held by brook "
+     "stays under batch.max.bytes x max.in.flight.batches."},
+    {"batch.handler.timeout.ms", BROOK__PT_INT, "0", NULL, 0, 86400000, NULL,
+     BROOK__PF_CONSUMER,
+     "Report (WARN log and batch.exception event) a batch whose handler "
+     "runs longer than this. The handler is not abandoned. 0 disables."},
+    {"ack.strategy", BROOK__PT_ENUM, "all_or_nothing", NULL, 0, 0,
+     "all_or_nothing,best_effort,last_successful", BROOK__PF_CONSUMER,
+     "How partial failures move the offset. all_or_nothing: the offset "
+     "passes a batch only when every message succeeded, else the batch is "
+     "retried. best_effort: successes are kept, only failures are retried. "
+     "last_successful: the offset advances to the first failure and "
+     "processing resumes there."},
+    {"retry.backoff.ms", BROOK__PT_INT, "100", NULL, 0, 3600000, NULL,
+     BROOK__PF_CONSUMER,
+     "Wait before the first retry of a failed batch; the partition is "
+     "paused meanwhile, other partitions keep flowing."},
+    {"retry.backoff.max.ms", BROOK__PT_INT, "10000", NULL, 0, 3600000, NULL,
+     BROOK__PF_CONSUMER,
+     "Upper bound of the exponential retry backoff."},
+    {"dead.letter.topic", BROOK__PT_STR, "", NULL, 0, 0, NULL,
+     BROOK__PF_CONSUMER | BROOK__PF_STREAMS,
+     "Topic for messages that still fail after dead.letter.max.retries "
+     "retries. `{topic}` is replaced by the source topic (e.g. "
+     "`{topic}.dlq`). Empty: see dead.letter.policy."},
+    {"dead.letter.max.retries", BROOK__PT_INT, "3", NULL, 0, 1000, NULL,
+     BROOK__PF_CONSUMER,
+     "Retries of a failing message before it is dead-lettered."},
+    {"dead.letter.policy", BROOK__PT_ENUM, "fail", NULL, 0, 0, "fail,skip",
+     BROOK__PF_CONSUMER,
+     "What happens to an exhausted message when dead.letter.topic is empty. "
+     "fail: the consumer stops with an error and does not commit past it. "
+     "skip: it is skipped with an ERROR log line."},
+    {"commit.interval.ms", BROOK__PT_INT, "0", "30000", 0, 86400000, NULL,
+     BROOK__PF_CONSUMER | BROOK__PF_STREAMS,
+     "Consumer: 0 commits after every completed batch (asynchronously, at "
+     "most one commit in flight); >0 commits completed offsets at this "
+     "interval. Streams: the commit cycle interval (default 30000)."},
+    {"shutdown.timeout.ms", BROOK__PT_INT, "30000", NULL, 0, 86400000, NULL,
+     BROOK__PF_ALL,
+     "On stop and on partition revocation: how long to wait for batches in "
+     "processing (and their dead letters) before giving up on them without "
+     "committing."},
+    {"broker.unavailable.timeout.ms", BROOK__PT_INT, "60000", NULL, 0,
+     86400000, NULL, BROOK__PF_ALL,
+     "When no broker has been reachable for this long, run() returns a "
+     "BROOK_ERR_TRANSPORT error naming bootstrap.servers instead of waiting "
+     "forever. Shorter outages are logged and ridden out. 0 waits "
+     "forever."},
+};
+
+const size_t brook__props_cnt = sizeof(brook__props) / sizeof(brook__props[0]);
+
+const brook__prop_t *brook__prop_find(const char *name)
+{
+        size_t i;
+
+        for (i = 0; i < brook__props_cnt; i++)
+                if (!strcmp(brook__props[i].name, name))
+                        return &brook__props[i];
+        return NULL;
+}
