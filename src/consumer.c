@@ -449,7 +449,8 @@ static void commit_async(brook_consumer_t *c)
 
         c->commit_dirty = 0;
         if (l->cnt > 0) {
-                err = rd_kafka_commit_queue(c->rk, l, c->rkqu, commit_cb, c);
+                err = rd_kafka_commit_queue(c->rk, l, c->commit_q, commit_cb,
+                                            c);
                 if (err) {
                         brook__log(&c->log, BROOK_LOG_WARN, "commit.failed",
                                    "error=%s next=retry",
@@ -485,6 +486,8 @@ static void commit_sync(brook_consumer_t *c,
 
 static void maybe_commit(brook_consumer_t *c, int64_t now)
 {
+        /* Serve results of earlier commits (commit_cb). */
+        rd_kafka_queue_poll_callback(c->commit_q, 0);
         if (!c->commit_dirty)
                 return;
         if (c->commit_interval_us == 0) {
@@ -522,6 +525,8 @@ static void handle_completion(brook_consumer_t *c, brook__unit_t *u)
         brook__ack_decide(c, u); /* may retire (free) u */
         if (!p->unit)
                 maybe_close(c, p, brook__now_us(), 0);
+        /* Commit right after the batch, before the next one starts. */
+        maybe_commit(c, brook__now_us());
 }
 
 static void collect_completions(brook_consumer_t *c)
@@ -1069,6 +1074,7 @@ brook_consumer_t *brook_consumer_new(const brook_conf_t *conf,
         }
         rd_kafka_poll_set_consumer(c->rk);
         c->rkqu = rd_kafka_queue_get_consumer(c->rk);
+        c->commit_q = rd_kafka_queue_new(c->rk);
         dlq = brook__conf_str(c->conf, "dead.letter.topic",
                               BROOK__SCOPE_CONSUMER);
         if (*dlq && !(c->dlq = brook__dlq_new(c, dlq, errstr, errstr_size)))
@@ -1392,6 +1398,8 @@ void brook_consumer_destroy(brook_consumer_t *c)
                 unit_drop_msgs(c, u);
                 unit_free(u);
         }
+        if (c->commit_q)
+                rd_kafka_queue_destroy(c->commit_q);
         if (c->rkqu)
                 rd_kafka_queue_destroy(c->rkqu);
         if (c->rk) {

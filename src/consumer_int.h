@@ -95,7 +95,8 @@ struct brook_consumer_s {
         char *group;
 
         rd_kafka_t *rk;
-        rd_kafka_queue_t *rkqu; /* consumer queue */
+        rd_kafka_queue_t *rkqu;     /* consumer queue */
+        rd_kafka_queue_t *commit_q; /* results of asynchronous commits */
 
         /* settings (run() thread; batch ones change at batch boundaries) */
         brook__limits_t lim;

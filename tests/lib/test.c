@@ -233,3 +233,139 @@ void test_sleep_ms(int64_t ms)
 
         nanosleep(&ts, NULL);
 }
+
+void test_seen_init(test_seen_t *s, int parts, int64_t cap)
+{
+        int i;
+
+        memset(s, 0, sizeof(*s));
+        pthread_mutex_init(&s->lock, NULL);
+        s->parts = parts;
+        s->cap = cap;
+        s->hits = calloc((size_t)parts, sizeof(*s->hits));
+        for (i = 0; i < parts; i++)
+                s->hits[i] = calloc((size_t)cap, sizeof(**s->hits));
+}
+
+static int seen_add_locked(test_seen_t *s, int32_t p, int64_t off)
+{
+        int before;
+
+        TEST_ASSERT(p >= 0 && p < s->parts, "partition %d out of range", p);
+        TEST_ASSERT(off >= 0 && off < s->cap, "offset %lld out of range",
+                    (long long)off);
+        before = s->hits[p][off]++;
+        if (before)
+                s->dups++;
+        else
+                s->total++;
+        return before;
+}
+
+int test_seen_add(test_seen_t *s, int32_t partition, int64_t offset)
+{
+        int before;
+
+        pthread_mutex_lock(&s->lock);
+        s->calls++;
+        before = seen_add_locked(s, partition, offset);
+        pthread_mutex_unlock(&s->lock);
+        return before;
+}
+
+void test_seen_batch(test_seen_t *s, const brook_batch_t *b)
+{
+        size_t i, n = brook_batch_count(b);
+
+        pthread_mutex_lock(&s->lock);
+        s->calls++;
+        if ((int64_t)n > s->max_batch)
+                s->max_batch = (int64_t)n;
+        for (i = 0; i < n; i++) {
+                brook_msg_t *m = brook_batch_msg(b, i);
+
+                seen_add_locked(s, brook_msg_partition(m),
+                                brook_msg_offset(m));
+        }
+        pthread_mutex_unlock(&s->lock);
+}
+
+int64_t test_seen_total(test_seen_t *s)
+{
+        int64_t t;
+
+        pthread_mutex_lock(&s->lock);
+        t = s->total;
+        pthread_mutex_unlock(&s->lock);
+        return t;
+}
+
+int64_t test_seen_wait(test_seen_t *s, int64_t want, int64_t timeout_ms)
+{
+        int64_t deadline = test_now_ms() + test_timeout_ms(timeout_ms);
+        int64_t t;
+
+        while ((t = test_seen_total(s)) < want && test_now_ms() < deadline)
+                test_sleep_ms(20);
+        return t;
+}
+
+void test_seen_free(test_seen_t *s)
+{
+        int i;
+
+        for (i = 0; i < s->parts; i++)
+                free(s->hits[i]);
+        free(s->hits);
+        pthread_mutex_destroy(&s->lock);
+}
+
+void test_env_init(test_env_t *e, const char *name, int partitions,
+                   int64_t cnt)
+{
+        char es[512];
+
+        memset(e, 0, sizeof(*e));
+        e->partitions = partitions;
+        snprintf(e->topic, sizeof(e->topic), "%s", test_name(name));
+        snprintf(e->group, sizeof(e->group), "%s", test_name("group"));
+        e->mc = brook_mock_cluster_new(1, es, sizeof(es));
+        TEST_ASSERT(e->mc, "embedded cluster: %s", es);
+        e->bootstraps = brook_mock_cluster_bootstraps(e->mc);
+        TEST_ASSERT(!brook_mock_cluster_create_topic(e->mc, e->topic,
+                                                     partitions, 1),
+                    "create topic");
+        if (cnt > 0)
+                test_produce(e->bootstraps, e->topic, partitions, cnt);
+}
+
+brook_conf_t *test_env_conf(test_env_t *e)
+{
+        brook_conf_t *conf = brook_conf_new();
+
+        TEST_ASSERT(!brook_mock_cluster_conf_apply(e->mc, conf), "conf");
+        test_conf_set(conf, "group.id", e->group);
+        if (!getenv("BROOK_TEST_VERBOSE"))
+                test_conf_set(conf, "log.level", "warn");
+        return conf;
+}
+
+brook_consumer_t *test_env_consumer(test_env_t *e, brook_conf_t *conf,
+                                    brook_handlers_t *h, void *opaque)
+{
+        char es[512];
+        const char *topic = e->topic;
+        brook_consumer_t *c = brook_consumer_new(conf, h, opaque, es,
+                                                 sizeof(es));
+
+        TEST_ASSERT(c, "consumer: %s", es);
+        TEST_ASSERT(!brook_consumer_subscribe(c, &topic, 1, es, sizeof(es)),
+                    "subscribe: %s", es);
+        return c;
+}
+
+void test_env_destroy(test_env_t *e)
+{
+        brook_mock_cluster_destroy(e->mc);
+        e->mc = NULL;
+}

@@ -99,3 +99,45 @@ void test_sleep_ms(int64_t ms);
 int64_t test_now_ms(void);
 
 #endif /* BROOK_TEST_H */
+
+/* Records which (partition, offset) pairs a handler saw, thread-safe. */
+typedef struct test_seen_s {
+        pthread_mutex_t lock;
+        int parts;
+        int64_t cap;      /* offsets per partition */
+        uint16_t **hits;  /* [parts][cap] times seen */
+        int64_t total;    /* distinct pairs seen */
+        int64_t dups;     /* repeated deliveries */
+        int64_t calls;    /* handler calls */
+        int64_t max_batch;
+} test_seen_t;
+
+void test_seen_init(test_seen_t *s, int parts, int64_t cap);
+/* Record one delivery; returns how many times it was seen before. */
+int test_seen_add(test_seen_t *s, int32_t partition, int64_t offset);
+/* Record a whole batch (and the batch's size). */
+void test_seen_batch(test_seen_t *s, const brook_batch_t *b);
+int64_t test_seen_total(test_seen_t *s);
+/* Wait until @p want distinct pairs were seen; returns the count. */
+int64_t test_seen_wait(test_seen_t *s, int64_t want, int64_t timeout_ms);
+void test_seen_free(test_seen_t *s);
+
+/* An embedded cluster with one topic, and a conf pointing at it. */
+typedef struct test_env_s {
+        brook_mock_cluster_t *mc;
+        const char *bootstraps;
+        char topic[128];
+        char group[128];
+        int partitions;
+} test_env_t;
+
+/* Start the embedded cluster (or use BROOK_BROKERS when @p real), create
+ * the topic, produce @p cnt messages round-robin over @p partitions. */
+void test_env_init(test_env_t *e, const char *name, int partitions,
+                   int64_t cnt);
+/* A conf for a consumer of the env's group (caller frees). */
+brook_conf_t *test_env_conf(test_env_t *e);
+/* A started consumer: conf + handlers + subscribe. */
+brook_consumer_t *test_env_consumer(test_env_t *e, brook_conf_t *conf,
+                                    brook_handlers_t *h, void *opaque);
+void test_env_destroy(test_env_t *e);

@@ -32,6 +32,9 @@ to ``--start + --count - 1``) has
   returns ``i``, so a consumer can check completeness and order whatever the
   partitioning;
 * headers ``[("i", b"<i>"), ("seed", b"<seed>")]`` with ``--headers``;
+* ``--null-keys``: records with i % 10 == 9 have a null key;
+  ``--null-values`` (with ``--keyed``): records with i % 10 == 4 have a null
+  value (``verify`` skips those indexes: they carry no index);
 * timestamp ``--timestamp-base + i * --timestamp-step`` ms when
   ``--timestamp-base`` is given, else the producer's clock.
 
@@ -46,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import json
 import logging
 import os
@@ -129,6 +133,23 @@ def _dec(v: Any, b64: bool) -> Optional[bytes]:
     return json.dumps(v, separators=(",", ":")).encode("utf-8")
 
 
+def _retry(fn, timeout_ms: int = 30000, what: str = "request"):
+    """Call ``fn()`` until it does not raise a retriable Kafka error (e.g.
+    COORDINATOR_NOT_AVAILABLE while __consumer_offsets is being created on a
+    fresh cluster, or a leader moving during a fault test)."""
+    deadline = time.monotonic() + timeout_ms / 1000.0
+    delay = 0.1
+    while True:
+        try:
+            return fn()
+        except kerrors.KafkaError as e:
+            if not getattr(e, "retriable", False) or time.monotonic() + delay >= deadline:
+                raise
+            log.info("%s: %s; retrying", what, e)
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
 def _jkeys(d: Dict[int, Any]) -> Dict[str, Any]:
     return {str(k): d[k] for k in sorted(d)}
 
@@ -142,18 +163,26 @@ def record_key(i: int, keys: Optional[int] = None) -> bytes:
 
 def record_value(i: int, seed: int = 0, size: int = 0) -> bytes:
     """Value of record ``i``: ``v<i>;`` plus deterministic filler up to ``size`` bytes."""
-    head = ("v%d;" % i).encode()
-    if size <= len(head):
-        return head
-    rng = random.Random(seed * 1000003 + i)
+    head = b"v%d;" % i
     n = size - len(head)
-    return head + bytes(_FILL_CHARS[rng.randrange(62)] for _ in range(min(n, 64))) * (n // 64 + 1)[:0] \
-        if False else head + _filler(rng, n)
+    if n <= 0:
+        return head
+    pool = _pool(seed)
+    off = (i * 2654435761) % _POOL_SIZE
+    if n <= _POOL_SIZE:
+        return head + pool[off:off + n]
+    return head + (pool[off:off + _POOL_SIZE] * (n // _POOL_SIZE + 1))[:n]
 
 
-def _filler(rng: random.Random, n: int) -> bytes:
-    block = bytes(_FILL_CHARS[rng.randrange(62)] for _ in range(min(n, 256)))
-    return (block * (n // len(block) + 1))[:n]
+_POOL_SIZE = 1 << 16
+
+
+@functools.lru_cache(maxsize=8)
+def _pool(seed: int) -> bytes:
+    """64 KiB of printable filler from ``seed``, doubled so any slice of up to 64 KiB fits."""
+    rng = random.Random(seed)
+    block = bytes(_FILL_CHARS[rng.randrange(len(_FILL_CHARS))] for _ in range(_POOL_SIZE))
+    return block + block
 
 
 def record_index(value: Optional[bytes]) -> Optional[int]:
@@ -175,7 +204,8 @@ def create_topic(brokers: Optional[str], topic: str, partitions: int, rf: Option
                 "configs": dict(config or {})}
         created = True
         try:
-            admin.create_topics({topic: spec}, timeout_ms=timeout_ms)
+            _retry(lambda: admin.create_topics({topic: spec}, timeout_ms=timeout_ms),
+                   timeout_ms, "create_topics")
         except kerrors.TopicAlreadyExistsError:
             created = False
         info = [t for t in admin.describe_topics([topic]) if t["name"] == topic]
@@ -250,14 +280,20 @@ def produce_records(brokers: Optional[str], topic: str, records: Iterable[Dict[s
                              acks=acks, linger_ms=linger_ms, max_in_flight_requests_per_connection=5,
                              enable_idempotence=bool(idempotent or transactional_id),
                              compression_type=None if compression == "none" else compression,
-                             batch_size=256 * 1024, **kw)
+                             batch_size=256 * 1024, max_block_ms=10000, **kw)
     tally = _Tally()
     t0 = time.monotonic()
     try:
+        try:
+            producer.partitions_for(topic)
+        except kerrors.KafkaTimeoutError:
+            raise ToolError("topic %r not found" % topic) from None
         if transactional_id:
             producer.init_transactions()
             producer.begin_transaction()
         for r in records:
+            if r.get("key") is None and r.get("value") is None:
+                raise ToolError("kafka-python cannot send a record whose key and value are both null")
             fut = producer.send(topic, key=r.get("key"), value=r.get("value"),
                                 partition=r.get("partition"), headers=r.get("headers") or None,
                                 timestamp_ms=r.get("timestamp"))
@@ -286,8 +322,11 @@ def generate(count: int, start: int = 0, keyed: bool = False, keys: Optional[int
              null_values: bool = False, timestamp_base: Optional[int] = None,
              timestamp_step: int = 1) -> Iterator[Dict[str, Any]]:
     """The deterministic records of ``produce`` (see module docstring).
-    ``null_keys``/``null_values``: every 10th record (i % 10 == 9) gets a null
-    key / null value (tombstone)."""
+    ``null_keys``: records with i % 10 == 9 get a null key; ``null_values``
+    (needs ``keyed``): records with i % 10 == 4 get a null value (tombstone),
+    so no record has both null (kafka-python refuses to send that)."""
+    if null_values and not keyed:
+        raise ToolError("--null-values needs --keyed (kafka-python cannot send null key and value)")
     for i in range(start, start + count):
         rec: Dict[str, Any] = {
             "key": record_key(i, keys) if keyed else None,
@@ -295,7 +334,7 @@ def generate(count: int, start: int = 0, keyed: bool = False, keys: Optional[int
         }
         if null_keys and i % 10 == 9:
             rec["key"] = None
-        if null_values and i % 10 == 9:
+        if null_values and i % 10 == 4:
             rec["value"] = None
         if partition is not None:
             rec["partition"] = partition
@@ -335,6 +374,8 @@ def parse_json_records(lines: Iterable[str], b64: bool = False) -> Iterator[Dict
         if o.get("timestamp") is not None:
             rec["timestamp"] = int(o["timestamp"])
         if o.get("headers"):
+            if any(v is None for _, v in o["headers"]):
+                raise ToolError("stdin line %d: null header values are not supported by kafka-python" % n)
             rec["headers"] = [(str(k), _dec(v, b64)) for k, v in o["headers"]]
         yield rec
 
@@ -344,7 +385,8 @@ def end_offsets(brokers: Optional[str], topic: str, read_committed: bool = False
     c = _consumer(brokers, read_committed)
     try:
         tps = [TopicPartition(topic, p) for p in _partitions(c, topic)]
-        return {tp.partition: off for tp, off in c.end_offsets(tps).items()}
+        ends = _retry(lambda: c.end_offsets(tps), what="end_offsets")
+        return {tp.partition: off for tp, off in ends.items()}
     finally:
         c.close()
 
@@ -359,7 +401,8 @@ def committed(brokers: Optional[str], group: str, topic: str) -> Dict[int, int]:
     admin = _admin(brokers)
     try:
         try:
-            offs = admin.list_group_offsets({group: None}).get(group, {})
+            offs = _retry(lambda: admin.list_group_offsets({group: None}),
+                          what="list_group_offsets").get(group, {})
         except kerrors.GroupIdNotFoundError:
             offs = {}
     finally:
@@ -456,35 +499,41 @@ def dump(brokers: Optional[str], topic: str, partitions: Optional[List[int]] = N
 
 def verify(brokers: Optional[str], topic: str, count: int, start: int = 0,
            read_committed: bool = False, allow_duplicates: bool = False,
-           timeout_ms: int = 60000) -> Dict[str, Any]:
+           null_values: bool = False, timeout_ms: int = 60000) -> Dict[str, Any]:
     """Check that ``topic`` holds the ``produce`` records start..start+count-1:
     each index present (exactly once unless ``allow_duplicates``), no foreign
-    indexes, and per-partition index order increasing for every key.
-    Returns a report with ``ok``."""
+    records, and, per partition and key, indexes increasing.  With
+    ``null_values`` (data produced with --null-values) the tombstones
+    (i % 10 == 4) are expected instead of those indexes.  Returns a report
+    with ``ok``."""
+    expected = [i for i in range(start, start + count) if not (null_values and i % 10 == 4)]
     seen: Dict[int, int] = {}
-    foreign = 0
-    order_violations = 0
+    foreign = tombstones = order_violations = 0
     last_by_key: Dict[Any, int] = {}
     for r in dump(brokers, topic, read_committed=read_committed, timeout_ms=timeout_ms):
         v = r["value"]
-        idx = record_index(v.encode("utf-8") if isinstance(v, str) and r.get("value_encoding") is None
-                           else None)
+        if v is None and null_values:
+            tombstones += 1
+            continue
+        idx = record_index(v.encode("utf-8")) if isinstance(v, str) and "value_encoding" not in r else None
         if idx is None or not start <= idx < start + count:
             foreign += 1
             continue
         seen[idx] = seen.get(idx, 0) + 1
-        k = (r["partition"], r["key"])
         if r["key"] is not None:
+            k = (r["partition"], r["key"])
             if idx <= last_by_key.get(k, -1):
                 order_violations += 1
             last_by_key[k] = idx
-    missing = [i for i in range(start, start + count) if i not in seen]
+    missing = [i for i in expected if i not in seen]
     dups = sum(n - 1 for n in seen.values() if n > 1)
-    ok = not missing and not foreign and not order_violations and (allow_duplicates or not dups)
-    return {"ok": ok, "topic": topic, "expected": count, "unique": len(seen),
-            "records": sum(seen.values()) + foreign, "missing": len(missing),
+    want_tomb = count - len(expected)
+    ok = (not missing and not foreign and not order_violations and (allow_duplicates or not dups)
+          and (tombstones == want_tomb or (allow_duplicates and tombstones >= want_tomb)))
+    return {"ok": ok, "topic": topic, "expected": len(expected), "unique": len(seen),
+            "records": sum(seen.values()) + foreign + tombstones, "missing": len(missing),
             "missing_sample": missing[:10], "duplicates": dups, "foreign": foreign,
-            "order_violations": order_violations}
+            "tombstones": tombstones, "order_violations": order_violations}
 
 
 # --------------------------------------------------------------------- CLI
@@ -500,6 +549,8 @@ def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="kafkatool", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-v", "--verbose", action="store_true", help="kafka-python debug logging")
+    ap.add_argument("--brokers", "-b", dest="global_brokers", metavar="BROKERS",
+                    help="bootstrap list, also accepted after the subcommand (default $BROOK_BROKERS)")
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     def add(name: str, help_: str, topic: bool = True) -> argparse.ArgumentParser:
@@ -536,7 +587,8 @@ def _parser() -> argparse.ArgumentParser:
     grp.add_argument("--partition", type=int, default=None, help="all records to this partition")
     p.add_argument("--headers", action="store_true", help="add headers i=<i>, seed=<seed>")
     p.add_argument("--null-keys", action="store_true", help="every 10th record (i %% 10 == 9) has a null key")
-    p.add_argument("--null-values", action="store_true", help="every 10th record has a null value")
+    p.add_argument("--null-values", action="store_true",
+                   help="with --keyed: records with i %% 10 == 4 have a null value (tombstone)")
     p.add_argument("--timestamp-base", type=int, default=None, help="timestamp of record i: base + (i-start)*step ms")
     p.add_argument("--timestamp-step", type=int, default=1)
     producer_opts(p)
@@ -558,6 +610,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--start", type=int, default=0)
     p.add_argument("--read-committed", action="store_true")
     p.add_argument("--allow-duplicates", action="store_true")
+    p.add_argument("--null-values", action="store_true", help="data was produced with --null-values")
     p.add_argument("--timeout-ms", type=int, default=60000)
 
     p = add("end-offsets", "print {partition: high watermark}")
@@ -585,9 +638,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not args.verbose:
-        logging.getLogger("kafka").setLevel(logging.ERROR)
+        logging.getLogger("kafka").setLevel(logging.CRITICAL)
     try:
-        b = args.brokers
+        b = args.brokers or args.global_brokers
         if args.cmd == "create-topic":
             _print(create_topic(b, args.topic, args.partitions, args.rf, dict(args.config), args.timeout_ms))
         elif args.cmd == "delete-topic":
@@ -614,7 +667,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 log.info("dumped %s", stats)
         elif args.cmd == "verify":
             rep = verify(b, args.topic, args.count, args.start, args.read_committed,
-                         args.allow_duplicates, args.timeout_ms)
+                         args.allow_duplicates, args.null_values, args.timeout_ms)
             _print(rep)
             return 0 if rep["ok"] else 1
         elif args.cmd == "end-offsets":
