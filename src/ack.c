@@ -23,8 +23,7 @@ int64_t brook__ack_committable(const brook__unit_t *u)
         return u->msgs[u->cnt - 1].rkm->offset + 1;
 }
 
-/* Backoff before retry number @p attempt (1 = first retry). */
-static int64_t backoff_us(const brook_consumer_t *c, int attempt)
+int64_t brook__backoff_us(const brook_consumer_t *c, int attempt)
 {
         int64_t b = c->backoff_us;
         int i;
@@ -126,7 +125,7 @@ static void retry(brook_consumer_t *c, brook__unit_t *u, int immediate)
                 brook__enqueue(c, u);
         } else {
                 u->state = BROOK__U_BACKOFF;
-                u->retry_at_us = brook__now_us() + backoff_us(c, u->attempt);
+                u->retry_at_us = brook__now_us() + brook__backoff_us(c, u->attempt);
         }
 }
 

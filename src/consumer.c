@@ -245,6 +245,7 @@ static int part_close(brook_consumer_t *c, brook__part_t *p)
         u->attempt = 0;
         u->retry_at_us = 0;
         u->dlq_pending = 0;
+        u->dlq_retries = 0;
         u->orphan = 0;
         u->timeout_reported = 0;
         u->next = NULL;

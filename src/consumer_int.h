@@ -69,6 +69,7 @@ struct brook__unit_s {
         int64_t end_us;       /* end of the current attempt */
         brook_err_t result;   /* handler's return value */
         int dlq_pending;      /* dead letters awaiting a delivery report */
+        int dlq_retries;      /* failed dead-letter writes so far */
         int orphan;           /* partition revoked while running */
         int timeout_reported; /* batch.handler.timeout.ms reported */
         brook__unit_t *next;  /* ready / completion queue link */
@@ -172,6 +173,9 @@ void brook__consumer_set_fatal(brook_consumer_t *c, brook_error_t *err);
 void brook__ack_decide(brook_consumer_t *c, brook__unit_t *u);
 /* Re-evaluate a unit after dead-letter reports; completes it when done. */
 void brook__ack_progress(brook_consumer_t *c, brook__unit_t *u);
+/* Backoff before retry number @p attempt (1 = first retry): exponential
+ * from retry.backoff.ms, capped at retry.backoff.max.ms. */
+int64_t brook__backoff_us(const brook_consumer_t *c, int attempt);
 /* First offset of the unit not yet processed or dead (last+1 when none). */
 int64_t brook__ack_committable(const brook__unit_t *u);
 

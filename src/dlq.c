@@ -49,7 +49,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
         }
         if (rkm->err) {
                 m->state = BROOK__MSG_DLQ_RETRY;
-                u->retry_at_us = brook__now_us() + c->backoff_us;
+                u->retry_at_us = brook__now_us() + brook__backoff_us(c,
+                                                        ++u->dlq_retries);
                 brook__log(&c->log, BROOK_LOG_ERROR, "dead_letter.failed",
                            "topic=%s partition=%d offset=%lld "
                            "dead_letter_topic=%s error=%s next=retry",
@@ -79,6 +80,36 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
         }
         if (u->state == BROOK__U_DLQ_WAIT)
                 brook__ack_progress(c, u);
+}
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
+                   const char *buf)
+{
+        brook__dlq_t *d = rd_kafka_opaque(rk);
+        brook_log_level_t l = level <= 3   ? BROOK_LOG_ERROR
+                              : level <= 4 ? BROOK_LOG_WARN
+                              : level <= 6 ? BROOK_LOG_INFO
+                                           : BROOK_LOG_DEBUG;
+        char rq[1024];
+
+        /* The consumer's kafka.* settings are shared with this producer;
+         * librdkafka warns about the consumer-only ones: not news. */
+        if (!d || !strcmp(fac, "CONFWARN") ||
+            !brook__log_enabled(&d->c->log, l))
+                return;
+        brook__log(&d->c->log, l, "librdkafka",
+                   "client=dead_letter_producer facility=%s message=%s", fac,
+                   brook__logq(rq, sizeof(rq), buf));
+}
+
+static brook_err_t pass_kafka(const char *name, const char *value, void *arg)
+{
+        char es[512];
+
+        return rd_kafka_conf_set(arg, name, value, es, sizeof(es)) ==
+                       RD_KAFKA_CONF_OK
+                   ? BROOK_OK
+                   : BROOK_ERR_CONF_INVALID;
 }
 
 brook__dlq_t *brook__dlq_new(brook_consumer_t *c, const char *topic_template,
@@ -116,7 +147,13 @@ brook__dlq_t *brook__dlq_new(brook_consumer_t *c, const char *topic_template,
                 free(d);
                 return NULL;
         }
+        /* Security and network settings are the consumer's (kafka.*);
+         * the dead-letter guarantees are not negotiable. */
+        brook__conf_foreach(c->conf, "kafka.", pass_kafka, rkc);
+        rd_kafka_conf_set(rkc, "enable.idempotence", "true", es, sizeof(es));
+        rd_kafka_conf_set(rkc, "acks", "all", es, sizeof(es));
         rd_kafka_conf_set_dr_msg_cb(rkc, dr_cb);
+        rd_kafka_conf_set_log_cb(rkc, log_cb);
         rd_kafka_conf_set_opaque(rkc, d);
         d->rk = rd_kafka_new(RD_KAFKA_PRODUCER, rkc, es, sizeof(es));
         if (!d->rk) {
@@ -200,7 +237,8 @@ void brook__dlq_send(brook_consumer_t *c, brook__unit_t *u, brook_msg_t *m)
 
                 rd_kafka_headers_destroy(hdrs);
                 m->state = BROOK__MSG_DLQ_RETRY;
-                u->retry_at_us = brook__now_us() + c->backoff_us;
+                u->retry_at_us = brook__now_us() + brook__backoff_us(c,
+                                                        ++u->dlq_retries);
                 brook__log(&c->log, BROOK_LOG_ERROR, "dead_letter.failed",
                            "topic=%s partition=%d offset=%lld "
                            "dead_letter_topic=%s error=%s next=retry",

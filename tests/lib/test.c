@@ -369,3 +369,139 @@ void test_env_destroy(test_env_t *e)
         brook_mock_cluster_destroy(e->mc);
         e->mc = NULL;
 }
+
+static char *dup_bytes(const void *p, size_t n)
+{
+        char *d;
+
+        if (!p)
+                return NULL;
+        d = malloc(n + 1);
+        memcpy(d, p, n);
+        d[n] = '\0';
+        return d;
+}
+
+size_t test_read_topic(const char *bootstraps, const char *topic,
+                       test_rec_t **recsp)
+{
+        rd_kafka_conf_t *rkc = rd_kafka_conf_new();
+        const struct rd_kafka_metadata *md;
+        rd_kafka_topic_partition_list_t *l;
+        rd_kafka_topic_t *rkt;
+        rd_kafka_t *rk;
+        char es[512];
+        size_t n = 0, cap = 64, i;
+        test_rec_t *recs = calloc(cap, sizeof(*recs));
+        int64_t *hi, remaining = 0, deadline;
+        int p, np;
+
+        rd_kafka_conf_set(rkc, "bootstrap.servers", bootstraps, es,
+                          sizeof(es));
+        rd_kafka_conf_set(rkc, "group.id", "brook-test-reader", es,
+                          sizeof(es));
+        rd_kafka_conf_set(rkc, "enable.auto.commit", "false", es, sizeof(es));
+        if (!(rk = rd_kafka_new(RD_KAFKA_CONSUMER, rkc, es, sizeof(es))))
+                TEST_FAIL("reader: %s", es);
+        rkt = rd_kafka_topic_new(rk, topic, NULL);
+        TEST_ASSERT(!rd_kafka_metadata(rk, 0, rkt, &md,
+                                       (int)test_timeout_ms(10000)),
+                    "metadata of %s", topic);
+        TEST_ASSERT(md->topic_cnt == 1 && !md->topics[0].err, "topic %s: %s",
+                    topic, rd_kafka_err2str(md->topics[0].err));
+        np = md->topics[0].partition_cnt;
+        rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_destroy(rkt);
+        hi = calloc((size_t)np, sizeof(*hi));
+        l = rd_kafka_topic_partition_list_new(np);
+        for (p = 0; p < np; p++) {
+                int64_t lo;
+
+                TEST_ASSERT(!rd_kafka_query_watermark_offsets(
+                                rk, topic, p, &lo, &hi[p],
+                                (int)test_timeout_ms(10000)),
+                            "watermarks");
+                remaining += hi[p] - lo;
+                if (hi[p] > lo)
+                        rd_kafka_topic_partition_list_add(l, topic, p)
+                            ->offset = lo;
+        }
+        if (l->cnt)
+                TEST_ASSERT(!rd_kafka_assign(rk, l), "assign");
+        rd_kafka_topic_partition_list_destroy(l);
+        deadline = test_now_ms() + test_timeout_ms(30000);
+        while (remaining > 0 && test_now_ms() < deadline) {
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+                rd_kafka_headers_t *hdrs;
+                test_rec_t *r;
+
+                if (!m)
+                        continue;
+                if (m->err || m->offset >= hi[m->partition]) {
+                        rd_kafka_message_destroy(m);
+                        continue;
+                }
+                if (n == cap)
+                        recs = realloc(recs, (cap *= 2) * sizeof(*recs));
+                r = &recs[n++];
+                memset(r, 0, sizeof(*r));
+                r->partition = m->partition;
+                r->offset = m->offset;
+                r->key = dup_bytes(m->key, m->key_len);
+                r->key_len = m->key_len;
+                r->value = dup_bytes(m->payload, m->len);
+                r->value_len = m->len;
+                if (!rd_kafka_message_headers(m, &hdrs)) {
+                        const char *hn;
+                        const void *hv;
+                        size_t hs;
+
+                        r->hdr_cnt = rd_kafka_header_cnt(hdrs);
+                        r->hdr_names = calloc(r->hdr_cnt, sizeof(char *));
+                        r->hdr_values = calloc(r->hdr_cnt, sizeof(char *));
+                        for (i = 0; !rd_kafka_header_get_all(hdrs, i, &hn, &hv,
+                                                             &hs);
+                             i++) {
+                                r->hdr_names[i] = strdup(hn);
+                                r->hdr_values[i] = dup_bytes(hv, hs);
+                        }
+                }
+                remaining--;
+                rd_kafka_message_destroy(m);
+        }
+        TEST_ASSERT(remaining == 0, "%lld records of %s not read",
+                    (long long)remaining, topic);
+        free(hi);
+        rd_kafka_consumer_close(rk);
+        rd_kafka_destroy(rk);
+        *recsp = recs;
+        return n;
+}
+
+const char *test_rec_header(const test_rec_t *r, const char *name)
+{
+        size_t i;
+        const char *v = NULL;
+
+        for (i = 0; i < r->hdr_cnt; i++)
+                if (!strcmp(r->hdr_names[i], name))
+                        v = r->hdr_values[i];
+        return v;
+}
+
+void test_recs_free(test_rec_t *recs, size_t cnt)
+{
+        size_t i, j;
+
+        for (i = 0; i < cnt; i++) {
+                free(recs[i].key);
+                free(recs[i].value);
+                for (j = 0; j < recs[i].hdr_cnt; j++) {
+                        free(recs[i].hdr_names[j]);
+                        free(recs[i].hdr_values[j]);
+                }
+                free(recs[i].hdr_names);
+                free(recs[i].hdr_values);
+        }
+        free(recs);
+}

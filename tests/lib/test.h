@@ -141,3 +141,22 @@ brook_conf_t *test_env_conf(test_env_t *e);
 brook_consumer_t *test_env_consumer(test_env_t *e, brook_conf_t *conf,
                                     brook_handlers_t *h, void *opaque);
 void test_env_destroy(test_env_t *e);
+
+/* A record read back from a topic by a separate client. */
+typedef struct test_rec_s {
+        int32_t partition;
+        int64_t offset;
+        char *key, *value; /* NUL-terminated copies, NULL when null */
+        size_t key_len, value_len;
+        char **hdr_names, **hdr_values; /* NUL-terminated copies */
+        size_t hdr_cnt;
+} test_rec_t;
+
+/* Read every record of @p topic (all partitions, from the beginning to the
+ * high watermarks at call time). Returns the count; *recsp to free with
+ * test_recs_free(). */
+size_t test_read_topic(const char *bootstraps, const char *topic,
+                       test_rec_t **recsp);
+/* The value of header @p name of @p r, or NULL. */
+const char *test_rec_header(const test_rec_t *r, const char *name);
+void test_recs_free(test_rec_t *recs, size_t cnt);

@@ -15,7 +15,9 @@ library brook itself is built on.  Use it as a CLI::
 or as a module (``sys.path.insert(0, "tests/py"); import kafkatool``): every
 subcommand is a function of the same name (``create_topic``, ``produce``,
 ``produce_records``, ``dump``, ``verify``, ``committed``, ``end_offsets``,
-``wait_committed``, ``lag``, ``delete_topic``).
+``wait_committed``, ``lag``, ``delete_topic``); ``Offsets`` keeps clients
+open for repeated offset queries, ``generate``/``record_value``/
+``record_index`` give the deterministic test data.
 
 ``--brokers`` defaults to $BROOK_BROKERS (see ``scripts/kafka env``).
 Results are JSON on stdout (``dump``: one JSON object per line); diagnostics
@@ -60,7 +62,6 @@ import time
 from typing import Any, Dict, Iterable, Iterator, List, Optional
 
 try:
-    import kafka
     from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
     from kafka import errors as kerrors
 except ImportError:  # pragma: no cover - only without the venv
@@ -380,44 +381,70 @@ def parse_json_records(lines: Iterable[str], b64: bool = False) -> Iterator[Dict
         yield rec
 
 
-def end_offsets(brokers: Optional[str], topic: str, read_committed: bool = False) -> Dict[int, int]:
-    """{partition: high watermark} (last stable offset with ``read_committed``)."""
-    c = _consumer(brokers, read_committed)
-    try:
-        tps = [TopicPartition(topic, p) for p in _partitions(c, topic)]
-        ends = _retry(lambda: c.end_offsets(tps), what="end_offsets")
-        return {tp.partition: off for tp, off in ends.items()}
-    finally:
-        c.close()
+class Offsets:
+    """Reusable clients for offset queries (one consumer, one admin client);
+    use as a context manager.  The module functions below wrap it."""
 
+    def __init__(self, brokers: Optional[str], read_committed: bool = False) -> None:
+        self._brokers = brokers
+        self._consumer = _consumer(brokers, read_committed)
+        self._admin: Optional[KafkaAdminClient] = None
 
-def committed(brokers: Optional[str], group: str, topic: str) -> Dict[int, int]:
-    """{partition: committed offset of ``group``, or -1} for every partition of ``topic``."""
-    c = _consumer(brokers)
-    try:
-        parts = _partitions(c, topic)
-    finally:
-        c.close()
-    admin = _admin(brokers)
-    try:
+    def __enter__(self) -> "Offsets":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._consumer.close()
+        if self._admin is not None:
+            self._admin.close()
+
+    def partitions(self, topic: str) -> List[int]:
+        return _partitions(self._consumer, topic)
+
+    def end(self, topic: str) -> Dict[int, int]:
+        """{partition: high watermark} (last stable offset if read_committed)."""
+        tps = [TopicPartition(topic, p) for p in self.partitions(topic)]
+        ends = _retry(lambda: self._consumer.end_offsets(tps), what="end_offsets")
+        return {tp.partition: ends[tp] for tp in sorted(ends, key=lambda t: t.partition)}
+
+    def committed(self, group: str, topic: str) -> Dict[int, int]:
+        """{partition: committed offset of ``group``, or -1}."""
+        parts = self.partitions(topic)
+        if self._admin is None:
+            self._admin = _admin(self._brokers)
+        admin = self._admin
         try:
             offs = _retry(lambda: admin.list_group_offsets({group: None}),
                           what="list_group_offsets").get(group, {})
         except kerrors.GroupIdNotFoundError:
             offs = {}
-    finally:
-        admin.close()
-    out = {p: -1 for p in parts}
-    for tp, om in offs.items():
-        if tp.topic == topic and om is not None and om.offset is not None and om.offset >= 0:
-            out[tp.partition] = om.offset
-    return out
+        out = {p: -1 for p in parts}
+        for tp, om in offs.items():
+            if tp.topic == topic and om is not None and om.offset is not None and om.offset >= 0:
+                out[tp.partition] = om.offset
+        return out
+
+
+def end_offsets(brokers: Optional[str], topic: str, read_committed: bool = False) -> Dict[int, int]:
+    """{partition: high watermark} (last stable offset with ``read_committed``)."""
+    with Offsets(brokers, read_committed) as o:
+        return o.end(topic)
+
+
+def committed(brokers: Optional[str], group: str, topic: str) -> Dict[int, int]:
+    """{partition: committed offset of ``group``, or -1} for every partition of ``topic``."""
+    with Offsets(brokers) as o:
+        return o.committed(group, topic)
 
 
 def lag(brokers: Optional[str], group: str, topic: str) -> Dict[str, Any]:
     """Per-partition and total lag (end offset - committed; whole end if nothing committed)."""
-    ends = end_offsets(brokers, topic)
-    com = committed(brokers, group, topic)
+    with Offsets(brokers) as o:
+        ends = o.end(topic)
+        com = o.committed(group, topic)
     per = {p: ends[p] - max(com.get(p, -1), 0) for p in ends}
     return {"group": group, "topic": topic, "total": sum(per.values()), "partitions": _jkeys(per),
             "committed": _jkeys(com), "end": _jkeys(ends)}
@@ -430,16 +457,18 @@ def wait_committed(brokers: Optional[str], group: str, topic: str, timeout_ms: i
     offset 0 counts as done without a commit.  Returns the final state with
     ``ok`` true/false (false on timeout)."""
     deadline = time.monotonic() + timeout_ms / 1000.0
-    while True:
-        target = dict(offsets) if offsets is not None else end_offsets(brokers, topic)
-        com = committed(brokers, group, topic)
-        pending = {p: (com.get(p, -1), want) for p, want in target.items()
-                   if com.get(p, -1) != want and not (want == 0 and com.get(p, -1) == -1)}
-        if not pending or time.monotonic() >= deadline:
-            return {"ok": not pending, "group": group, "topic": topic,
-                    "committed": _jkeys(com), "target": _jkeys(target),
-                    "pending": {str(p): {"committed": c, "target": w} for p, (c, w) in sorted(pending.items())}}
-        time.sleep(interval_ms / 1000.0)
+    with Offsets(brokers) as o:
+        while True:
+            target = dict(offsets) if offsets is not None else o.end(topic)
+            com = o.committed(group, topic)
+            pending = {p: (com.get(p, -1), want) for p, want in target.items()
+                       if com.get(p, -1) != want and not (want == 0 and com.get(p, -1) == -1)}
+            if not pending or time.monotonic() >= deadline:
+                return {"ok": not pending, "group": group, "topic": topic,
+                        "committed": _jkeys(com), "target": _jkeys(target),
+                        "pending": {str(p): {"committed": c, "target": w}
+                                    for p, (c, w) in sorted(pending.items())}}
+            time.sleep(interval_ms / 1000.0)
 
 
 def dump(brokers: Optional[str], topic: str, partitions: Optional[List[int]] = None,
