@@ -106,6 +106,73 @@ const brook__prop_t brook__props[] = {
      "BROOK_ERR_TRANSPORT error naming bootstrap.servers instead of waiting "
      "forever. Shorter outages are logged and ridden out. 0 waits "
      "forever."},
+
+    /* ---- streams ---- */
+    {"application.id", BROOK__PT_STR, "", NULL, 0, 0, NULL, BROOK__PF_STREAMS,
+     "Streams: the application's name. It is the consumer group id, the "
+     "prefix of changelog topics (`<application.id>-<store>-changelog`) and "
+     "the name of the state directory under state.dir. Required; at most "
+     "200 characters of [a-zA-Z0-9._-]. Run more instances with the same "
+     "id to scale out."},
+    {"num.stream.threads", BROOK__PT_INT, "1", NULL, 1, 256, NULL,
+     BROOK__PF_STREAMS,
+     "Streams: stream threads per instance. Each has its own consumer in "
+     "the group, its own producer and its own tasks, as in Kafka Streams."},
+    {"state.dir", BROOK__PT_STR, "/tmp/brook-streams", NULL, 0, 0, NULL,
+     BROOK__PF_STREAMS,
+     "Streams: root of the local state: `<state.dir>/<application.id>/"
+     "<task>/<store>` holds a task's stores, `.checkpoint` its changelog "
+     "offsets and `.lock` the lock that keeps two instances or threads "
+     "from opening the same task."},
+    {"processing.error.handler", BROOK__PT_ENUM, "fail", NULL, 0, 0,
+     "fail,skip,dead_letter", BROOK__PF_STREAMS,
+     "Streams: what happens to a record that a processor fails (or that "
+     "cannot be deserialized or produced). fail: the runtime stops with "
+     "the error; offsets are not committed past the record. skip: the "
+     "record is logged (WARN) and dropped. dead_letter: the source record "
+     "is written to dead.letter.topic with headers naming its origin "
+     "(brook.dlq.topic, .partition, .offset, .timestamp, .group, .task, "
+     ".node, .failed_at, .reason) before its offset is committed."},
+    {"streams.batch.max.records", BROOK__PT_INT, "1000", NULL, 1, 1000000,
+     NULL, BROOK__PF_STREAMS,
+     "Streams: records taken from the consumer per poll; the records of one "
+     "partition in a poll form one batch, so this caps the batch size."},
+    {"streams.poll.timeout.ms", BROOK__PT_INT, "100", NULL, 0, 60000, NULL,
+     BROOK__PF_STREAMS,
+     "Streams: how long one poll waits to fill streams.batch.max.records "
+     "before the records it has are processed. Under load polls return "
+     "full at once; this bounds the latency of a quiet stream."},
+    {"streams.restore.batch.max.records", BROOK__PT_INT, "10000", NULL, 1,
+     1000000, NULL, BROOK__PF_STREAMS,
+     "Streams: changelog records read per restore step; each step is "
+     "written to the store as one batch (a RocksDB WriteBatch)."},
+    {"streams.topic.timeout.ms", BROOK__PT_INT, "30000", NULL, 100, 3600000,
+     NULL, BROOK__PF_STREAMS,
+     "Streams: time allowed for metadata and admin requests at start "
+     "(topic checks, changelog topic creation) and for watermark queries "
+     "before a restore."},
+    {"store.changelog.enable", BROOK__PT_BOOL, "true", NULL, 0, 0, NULL,
+     BROOK__PF_STREAMS,
+     "Streams: log every store write to its compacted changelog topic, "
+     "restore from it on assignment and checkpoint it (stores added with "
+     "BROOK_STORE_F_NO_CHANGELOG are never logged). Without a changelog a "
+     "RocksDB store keeps its local state only, and an in-memory store "
+     "starts empty."},
+    {"store.changelog.replication.factor", BROOK__PT_INT, "-1", NULL, -1,
+     32767, NULL, BROOK__PF_STREAMS,
+     "Streams: replication factor of the changelog topics brook creates; "
+     "-1 takes the broker's default.replication.factor."},
+    {"store.rocksdb.wal", BROOK__PT_BOOL, "false", NULL, 0, 0, NULL,
+     BROOK__PF_STREAMS,
+     "RocksDB stores: write the write-ahead log. Off by default: the "
+     "changelog is the durable copy and each commit cycle flushes the "
+     "memtables before the checkpoint is written, so a crash loses nothing "
+     "the checkpoint claims. On: writes survive a process crash locally "
+     "too, and the commit cycle syncs the WAL instead of flushing."},
+    {"store.rocksdb.sync", BROOK__PT_BOOL, "false", NULL, 0, 0, NULL,
+     BROOK__PF_STREAMS,
+     "RocksDB stores with store.rocksdb.wal=true: fsync the WAL on every "
+     "write (survives a machine crash; much slower)."},
 };
 
 const size_t brook__props_cnt = sizeof(brook__props) / sizeof(brook__props[0]);

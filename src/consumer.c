@@ -430,8 +430,15 @@ static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 if (!bad)
                         return;
         }
-        brook__log(&c->log, BROOK_LOG_WARN, "commit.failed",
-                   "error=%s next=retry", rd_kafka_err2name(err));
+        /* A rebalance in progress is routine: the offsets are committed
+         * again after a backoff, or at revocation. */
+        brook__log(&c->log,
+                   err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS
+                       ? BROOK_LOG_INFO
+                       : BROOK_LOG_WARN,
+                   "commit.failed", "error=%s next=retry",
+                   rd_kafka_err2name(err));
+        c->commit_retry_at_us = brook__now_us() + c->backoff_us;
         /* Commit these again on the next cycle. */
         for (i = 0; offsets && i < offsets->cnt; i++) {
                 brook__part_t *p = brook__part_find(
@@ -476,8 +483,12 @@ static void commit_sync(brook_consumer_t *c,
         if (l->cnt > 0) {
                 err = rd_kafka_commit(c->rk, l, 0);
                 if (err)
-                        brook__log(&c->log, BROOK_LOG_ERROR, "commit.failed",
-                                   "error=%s sync=true partitions=%d",
+                        /* Not fatal: the next owner starts from the last
+                         * committed offset and processes the rest again
+                         * (at-least-once). */
+                        brook__log(&c->log, BROOK_LOG_WARN, "commit.failed",
+                                   "error=%s sync=true partitions=%d "
+                                   "next=reprocessed_by_next_owner",
                                    rd_kafka_err2name(err), l->cnt);
                 else
                         mark_committed(c, l);
@@ -489,7 +500,7 @@ static void maybe_commit(brook_consumer_t *c, int64_t now)
 {
         /* Serve results of earlier commits (commit_cb). */
         rd_kafka_queue_poll_callback(c->commit_q, 0);
-        if (!c->commit_dirty)
+        if (!c->commit_dirty || now < c->commit_retry_at_us)
                 return;
         if (c->commit_interval_us == 0) {
                 if (!c->commit_inflight)
@@ -791,6 +802,17 @@ static void part_release(brook_consumer_t *c, brook__part_t *p)
 {
         brook__unit_t *u = p->unit;
 
+        if (p->paused) {
+                /* librdkafka keeps a partition's pause across a rebalance:
+                 * resume it now, or it stays paused for good if the next
+                 * assignment gives it back to us (part_reset forgets). */
+                rd_kafka_topic_partition_list_t *l =
+                    rd_kafka_topic_partition_list_new(1);
+
+                rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
+                set_paused(c, l, 0);
+                rd_kafka_topic_partition_list_destroy(l);
+        }
         if (u) {
                 unqueue(c, u);
                 if (u->state == BROOK__U_RUNNING || u->dlq_pending > 0) {
@@ -880,6 +902,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         error = rd_kafka_incremental_assign(rk, l);
                 else
                         rerr = rd_kafka_assign(rk, l);
+                /* librdkafka keeps a partition's pause flag across
+                 * assignments: start every new one fetching. */
+                if (!error && !rerr)
+                        rd_kafka_resume_partitions(rk, l);
         } else {
                 parts_revoke(c, l, rd_kafka_assignment_lost(rk));
                 if (coop)

@@ -147,6 +147,7 @@ struct brook_consumer_s {
         int commit_inflight;
         int commit_dirty;
         int64_t last_commit_us;
+        int64_t commit_retry_at_us; /* after a failed commit */
 
         brook__unit_t *orphans; /* units of revoked partitions still in use
                                    (running or dead letters in flight) */

@@ -79,6 +79,9 @@ brook_err_t brook__store_restore_batch(brook_store_t *s, size_t cnt,
 /* Delete everything (before a full restore). */
 brook_err_t brook__store_wipe(brook_store_t *s);
 
+/* Copy of a user backend table (store_custom.c); NULL when out of memory. */
+brook_store_backend_t *brook__store_backend_dup(const brook_store_backend_t *b);
+
 /* Copy a read result into the store's value arena. */
 const void *brook__store_keep(brook_store_t *s, const void *v, size_t len);
 
