@@ -127,6 +127,7 @@ static brook__part_t *part_get(brook_consumer_t *c, const char *topic,
         p->partition = partition;
         p->done_next = -1;
         p->committed = -1;
+        p->confirmed = -1;
         b = part_hash(topic, partition);
         p->hnext = c->buckets[b];
         c->buckets[b] = p;
@@ -322,6 +323,15 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason,
                            "error=%s reason=%s", rd_kafka_err2name(err), rq);
                 return;
         }
+        /* librdkafka reports ALL_BROKERS_DOWN on some transitions only
+         * (not when the coordinator's logical broker lost its address
+         * before the last connection failed, e.g. a broker's clean
+         * shutdown): after a connection error check_brokers() probes
+         * whether any broker still answers. */
+        if ((err == RD_KAFKA_RESP_ERR__TRANSPORT ||
+             err == RD_KAFKA_RESP_ERR__RESOLVE) &&
+            !c->down_since_us && !c->suspect_since_us)
+                c->suspect_since_us = brook__now_us();
         brook__log(&c->log, BROOK_LOG_WARN, "kafka.error", "error=%s reason=%s",
                    rd_kafka_err2name((rd_kafka_resp_err_t)err), rq);
 }
@@ -418,18 +428,22 @@ static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                       rd_kafka_topic_partition_list_t *offsets, void *opaque)
 {
         brook_consumer_t *c = opaque;
-        int i;
+        int i, bad = err && err != RD_KAFKA_RESP_ERR__NO_OFFSET;
+        size_t j;
 
         (void)rk;
         c->commit_inflight = 0;
-        if (!err || err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
-                int bad = 0;
+        for (i = 0; offsets && i < offsets->cnt; i++) {
+                brook__part_t *p = brook__part_find(
+                    c, offsets->elems[i].topic, offsets->elems[i].partition);
 
-                for (i = 0; offsets && i < offsets->cnt; i++)
-                        bad |= offsets->elems[i].err != 0;
-                if (!bad)
-                        return;
+                if (offsets->elems[i].err)
+                        bad = 1;
+                else if (!err && p && offsets->elems[i].offset > p->confirmed)
+                        p->confirmed = offsets->elems[i].offset;
         }
+        if (!bad)
+                return;
         /* A rebalance in progress is routine: the offsets are committed
          * again after a backoff, or at revocation. */
         brook__log(&c->log,
@@ -439,14 +453,10 @@ static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                    "commit.failed", "error=%s next=retry",
                    rd_kafka_err2name(err));
         c->commit_retry_at_us = brook__now_us() + c->backoff_us;
-        /* Commit these again on the next cycle. */
-        for (i = 0; offsets && i < offsets->cnt; i++) {
-                brook__part_t *p = brook__part_find(
-                    c, offsets->elems[i].topic, offsets->elems[i].partition);
-
-                if (p && p->committed == offsets->elems[i].offset)
-                        p->committed = -1;
-        }
+        /* Whatever the broker did not confirm is committed again. */
+        for (j = 0; j < c->nparts; j++)
+                if (c->parts[j]->committed > c->parts[j]->confirmed)
+                        c->parts[j]->committed = c->parts[j]->confirmed;
         c->commit_dirty = 1;
 }
 
@@ -482,7 +492,7 @@ static void commit_sync(brook_consumer_t *c,
 
         if (l->cnt > 0) {
                 err = rd_kafka_commit(c->rk, l, 0);
-                if (err)
+                if (err) {
                         /* Not fatal: the next owner starts from the last
                          * committed offset and processes the rest again
                          * (at-least-once). */
@@ -490,8 +500,19 @@ static void commit_sync(brook_consumer_t *c,
                                    "error=%s sync=true partitions=%d "
                                    "next=reprocessed_by_next_owner",
                                    rd_kafka_err2name(err), l->cnt);
-                else
+                } else {
+                        int i;
+
                         mark_committed(c, l);
+                        for (i = 0; i < l->cnt; i++) {
+                                brook__part_t *p = brook__part_find(
+                                    c, l->elems[i].topic,
+                                    l->elems[i].partition);
+
+                                if (p)
+                                        p->confirmed = l->elems[i].offset;
+                        }
+                }
         }
         rd_kafka_topic_partition_list_destroy(l);
 }
@@ -564,7 +585,7 @@ static void dispatch(brook_consumer_t *c)
 
                 if (c->pool && c->inflight >= c->max_inflight)
                         return;
-                if (c->stop_flag || atomic_load(&c->stop_req))
+                if (atomic_load(&c->stop_req))
                         return; /* not started: left for the next owner */
                 c->ready_head = u->next;
                 if (!c->ready_head)
@@ -737,6 +758,7 @@ static void part_reset(brook_consumer_t *c, brook__part_t *p)
         }
         p->done_next = -1;
         p->committed = -1;
+        p->confirmed = -1;
         p->paused = 0;
 }
 
@@ -1171,22 +1193,37 @@ static void apply_updates(brook_consumer_t *c)
                    c->lim.max_bytes);
 }
 
-/* While all brokers are down: probe, and give up after the timeout. */
+/* After a connection error and while all brokers are down: probe, and
+ * give up after the timeout. */
 static void check_brokers(brook_consumer_t *c, int64_t now)
 {
         const struct rd_kafka_metadata *md;
 
-        if (!c->down_since_us || now - c->last_probe_us < 1000000)
+        if ((!c->down_since_us && !c->suspect_since_us) ||
+            now - c->last_probe_us < 1000000)
                 return;
         c->last_probe_us = now;
         if (rd_kafka_metadata(c->rk, 0, NULL, &md, 200) ==
             RD_KAFKA_RESP_ERR_NO_ERROR) {
                 rd_kafka_metadata_destroy(md);
-                brook__log(&c->log, BROOK_LOG_INFO, "brokers.up",
-                           "down_ms=%lld",
-                           (long long)((now - c->down_since_us) / 1000));
+                if (c->down_since_us)
+                        brook__log(&c->log, BROOK_LOG_INFO, "brokers.up",
+                                   "down_ms=%lld",
+                                   (long long)((now - c->down_since_us) /
+                                               1000));
                 c->down_since_us = 0;
+                c->suspect_since_us = 0;
                 return;
+        }
+        if (!c->down_since_us) {
+                /* A connection failed and no broker answers. */
+                c->down_since_us = c->suspect_since_us;
+                c->suspect_since_us = 0;
+                brook__log(&c->log, BROOK_LOG_ERROR, "brokers.down",
+                           "error=%s reason=\"no broker answers a metadata "
+                           "request since a connection failed %lld ms ago\"",
+                           rd_kafka_err2name(RD_KAFKA_RESP_ERR__TRANSPORT),
+                           (long long)((now - c->down_since_us) / 1000));
         }
         if (c->unavailable_timeout_us &&
             now - c->down_since_us >= c->unavailable_timeout_us)
@@ -1255,7 +1292,7 @@ static void loop_once(brook_consumer_t *c, rd_kafka_message_t **msgs)
         maybe_commit(c, now);
         update_pause(c);
         check_brokers(c, now);
-        if (c->fatal || c->stop_flag || atomic_load(&c->stop_req))
+        if (c->fatal || atomic_load(&c->stop_req))
                 return;
         n = rd_kafka_consume_batch_queue(c->rkqu, poll_timeout_ms(c, now),
                                          msgs, POLL_MAX_MSGS);
@@ -1331,7 +1368,7 @@ brook_error_t *brook_consumer_run(brook_consumer_t *c)
                    c->lim.max_bytes,
                    c->single ? "single" : c->async ? "async" : "sync", c->ack,
                    c->max_inflight);
-        while (!c->fatal && !c->stop_flag && !atomic_load(&c->stop_req))
+        while (!c->fatal && !atomic_load(&c->stop_req))
                 loop_once(c, msgs);
         free(msgs);
         shutdown_consumer(c);
@@ -1342,10 +1379,9 @@ brook_error_t *brook_consumer_run(brook_consumer_t *c)
 
 void brook_consumer_stop(brook_consumer_t *c)
 {
-        if (c) {
-                c->stop_flag = 1;
+        /* A lock-free atomic store: safe from signal handlers. */
+        if (c)
                 atomic_store(&c->stop_req, 1);
-        }
 }
 
 brook_err_t brook_consumer_update_batch_config(brook_consumer_t *c,

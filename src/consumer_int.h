@@ -16,7 +16,6 @@
 #define BROOK_CONSUMER_INT_H
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 
 #include <librdkafka/rdkafka.h>
@@ -85,6 +84,7 @@ struct brook__part_s {
         brook__unit_t *spare; /* a finished unit kept for reuse */
         int64_t done_next;    /* everything before is processed/dead; -1 */
         int64_t committed;    /* last offset committed or in flight; -1 */
+        int64_t confirmed;    /* last offset the broker confirmed; -1 */
         brook__part_t *hnext; /* hash chain */
 };
 
@@ -135,13 +135,13 @@ struct brook_consumer_s {
         int global_paused;
 
         /* run state */
-        volatile sig_atomic_t stop_flag;
-        atomic_int stop_req;
+        atomic_int stop_req; /* set by brook_consumer_stop(), any thread */
         int running;
         int stopping;
         brook_error_t *fatal;
         int64_t down_since_us; /* all brokers down since, 0 if up */
         int64_t last_probe_us;
+        int64_t suspect_since_us; /* a connection failed: probe, 0 if not */
 
         /* commits */
         int commit_inflight;

@@ -36,7 +36,7 @@ static brook_err_t on_batch(brook_batch_t *b, void *opaque)
         }
         if ((int)n > max_batch)
                 max_batch = (int)n;
-        seen += (int64_t)n;
+        __atomic_add_fetch(&seen, (int64_t)n, __ATOMIC_SEQ_CST);
         return BROOK_OK;
 }
 
