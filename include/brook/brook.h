@@ -10,5 +10,8 @@
 #include "brook/conf.h"
 #include "brook/msg.h"
 #include "brook/consumer.h"
+#include "brook/serde.h"
+#include "brook/store.h"
+#include "brook/streams.h"
 
 #endif /* BROOK_BROOK_H */
