@@ -696,12 +696,16 @@ static void update_pause(brook_consumer_t *c)
 
         for (u = c->ready_head; u && ready_cnt < c->max_inflight; u = u->next)
                 ready_cnt++;
-        /* Back-pressure: stop fetching when brook holds its byte budget,
-         * or (async) every batch slot is busy and as many batches again
-         * wait for one. */
-        global = c->held_bytes >= c->budget ||
-                 (c->pool && c->inflight >= c->max_inflight &&
-                  ready_cnt >= c->max_inflight);
+        /* Back-pressure with hysteresis: stop fetching when brook holds its
+         * byte budget, or (async) when as many batches wait as can run;
+         * fetch again once half the budget is free and no batch waits.
+         * (Pausing drops librdkafka's prefetched data for the partitions,
+         * so flapping would cost refetches.) */
+        if (!c->global_paused)
+                global = c->held_bytes >= c->budget ||
+                         (c->pool && ready_cnt >= c->max_inflight);
+        else
+                global = !(c->held_bytes <= c->budget / 2 && ready_cnt == 0);
         if (global != c->global_paused) {
                 c->global_paused = global;
                 brook__log(&c->log, BROOK_LOG_DEBUG,
@@ -717,12 +721,10 @@ static void update_pause(brook_consumer_t *c)
                         continue;
                 u = p->unit;
                 /* A partition waiting to retry or for its dead letters
-                 * stops fetching; so does one (async) whose next batch is
-                 * already complete behind the one running. */
+                 * stops fetching. */
                 want = global ||
                        (u && (u->state == BROOK__U_BACKOFF ||
-                              u->state == BROOK__U_DLQ_WAIT)) ||
-                       (c->pool && u && p->acc.cnt >= c->lim.size);
+                              u->state == BROOK__U_DLQ_WAIT));
                 if (want == p->paused)
                         continue;
                 p->paused = want;
@@ -1198,13 +1200,14 @@ static void apply_updates(brook_consumer_t *c)
 static void check_brokers(brook_consumer_t *c, int64_t now)
 {
         const struct rd_kafka_metadata *md;
+        rd_kafka_resp_err_t err;
 
         if ((!c->down_since_us && !c->suspect_since_us) ||
             now - c->last_probe_us < 1000000)
                 return;
         c->last_probe_us = now;
-        if (rd_kafka_metadata(c->rk, 0, NULL, &md, 200) ==
-            RD_KAFKA_RESP_ERR_NO_ERROR) {
+        err = rd_kafka_metadata(c->rk, 0, NULL, &md, 200);
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
                 rd_kafka_metadata_destroy(md);
                 if (c->down_since_us)
                         brook__log(&c->log, BROOK_LOG_INFO, "brokers.up",
@@ -1216,7 +1219,10 @@ static void check_brokers(brook_consumer_t *c, int64_t now)
                 return;
         }
         if (!c->down_since_us) {
-                /* A connection failed and no broker answers. */
+                /* A connection failed; down only if no broker is up at
+                 * all (_TIMED_OUT: one took the request, just slowly). */
+                if (err != RD_KAFKA_RESP_ERR__TRANSPORT)
+                        return;
                 c->down_since_us = c->suspect_since_us;
                 c->suspect_since_us = 0;
                 brook__log(&c->log, BROOK_LOG_ERROR, "brokers.down",
