@@ -540,6 +540,7 @@ static void handle_completion(brook_consumer_t *c, brook__unit_t *u)
         brook__part_t *p = u->part;
 
         c->inflight--;
+        brook__tel_inflight(c->tel, c->inflight);
         if (u->orphan) {
                 u->state = BROOK__U_DONE;
                 brook__unit_release_orphans(c);
@@ -554,6 +555,13 @@ static void handle_completion(brook_consumer_t *c, brook__unit_t *u)
                            (long long)brook_batch_first_offset(&u->batch),
                            (long long)(dur / 1000),
                            (long long)(c->handler_timeout_us / 1000));
+        if (c->handler_timeout_us && dur > c->handler_timeout_us &&
+            !u->timeout_reported)
+                brook__tel_batch_exception(
+                    c->tel, p->topic, p->partition,
+                    brook_batch_first_offset(&u->batch),
+                    brook_batch_last_offset(&u->batch), u->batch.cnt,
+                    "timeout", "batch.handler.timeout.ms exceeded");
         c->n_batches++;
         brook__ack_decide(c, u); /* may retire (free) u */
         if (!p->unit)
@@ -594,6 +602,7 @@ static void dispatch(brook_consumer_t *c)
                 brook__prepare_attempt(c, u);
                 u->state = BROOK__U_RUNNING;
                 c->inflight++;
+                brook__tel_inflight(c->tel, c->inflight);
                 if (c->pool) {
                         u->start_us = brook__now_us();
                         brook__pool_submit(c->pool, u);
@@ -649,6 +658,11 @@ static void timers(brook_consumer_t *c, int64_t now)
                                    (long long)u->msgs[0].rkm->offset,
                                    (long long)((now - u->start_us) / 1000),
                                    (long long)(c->handler_timeout_us / 1000));
+                        brook__tel_batch_exception(
+                            c->tel, p->topic, p->partition,
+                            u->msgs[0].rkm->offset,
+                            u->msgs[u->cnt - 1].rkm->offset, u->batch.cnt,
+                            "timeout", "batch.handler.timeout.ms exceeded");
                 }
         }
 }
@@ -972,6 +986,14 @@ static brook_err_t pass_kafka(const char *name, const char *value, void *arg)
                    : BROOK_ERR_CONF_INVALID;
 }
 
+/* librdkafka's statistics (served on the run() thread): consumer lag. */
+static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+        (void)rk;
+        brook__tel_stats(((brook_consumer_t *)opaque)->tel, json, len);
+        return 0; /* librdkafka frees json */
+}
+
 static rd_kafka_conf_t *kafka_conf(brook_consumer_t *c, char *errstr,
                                    size_t errstr_size)
 {
@@ -1001,6 +1023,15 @@ static rd_kafka_conf_t *kafka_conf(brook_consumer_t *c, char *errstr,
                 if (rd_kafka_conf_set(rkc, defaults[i][0], defaults[i][1], es,
                                       sizeof(es)))
                         goto fail;
+        if (brook__tel_stats_interval_ms(c->tel) > 0) {
+                char iv[32]; /* metrics.lag.interval.ms; kafka.* overrides */
+
+                snprintf(iv, sizeof(iv), "%lld",
+                         (long long)brook__tel_stats_interval_ms(c->tel));
+                if (rd_kafka_conf_set(rkc, "statistics.interval.ms", iv, es,
+                                      sizeof(es)))
+                        goto fail;
+        }
         if (brook__conf_foreach(c->conf, "kafka.", pass_kafka, rkc)) {
                 snprintf(es, sizeof(es), "a kafka.* property was rejected");
                 goto fail;
@@ -1014,6 +1045,7 @@ static rd_kafka_conf_t *kafka_conf(brook_consumer_t *c, char *errstr,
         rd_kafka_conf_set_rebalance_cb(rkc, rebalance_cb);
         rd_kafka_conf_set_error_cb(rkc, error_cb);
         rd_kafka_conf_set_log_cb(rkc, log_cb);
+        rd_kafka_conf_set_stats_cb(rkc, stats_cb);
         rd_kafka_conf_set_opaque(rkc, c);
         return rkc;
 fail:
@@ -1115,6 +1147,10 @@ brook_consumer_t *brook_consumer_new(const brook_conf_t *conf,
         read_settings(c);
         brook__logger_init(&c->log, c->conf, "consumer");
         snprintf(c->log.ident, sizeof(c->log.ident), "group=%s", c->group);
+        if (!(c->tel = brook__tel_new(c->conf, BROOK__SCOPE_CONSUMER,
+                                      "consumer", c->group, &c->log, errstr,
+                                      errstr_size)))
+                goto fail;
 
         if (!(rkc = kafka_conf(c, errstr, errstr_size)))
                 goto fail;
@@ -1298,6 +1334,7 @@ static void loop_once(brook_consumer_t *c, rd_kafka_message_t **msgs)
         maybe_commit(c, now);
         update_pause(c);
         check_brokers(c, now);
+        brook__tel_tick(c->tel, now);
         if (c->fatal || atomic_load(&c->stop_req))
                 return;
         n = rd_kafka_consume_batch_queue(c->rkqu, poll_timeout_ms(c, now),
@@ -1337,6 +1374,14 @@ static void shutdown_consumer(brook_consumer_t *c)
         }
         drain(c, NULL);
         commit_sync(c, NULL);
+        /* The result of an asynchronous commit still in flight holds
+         * librdkafka resources until served: wait for it (bounded). */
+        {
+                int64_t deadline = brook__now_us() + c->shutdown_timeout_us;
+
+                while (c->commit_inflight && brook__now_us() < deadline)
+                        rd_kafka_queue_poll_callback(c->commit_q, 10);
+        }
         err = rd_kafka_consumer_close(c->rk);
         if (err)
                 brook__log(&c->log, BROOK_LOG_WARN, "close.failed", "error=%s",
@@ -1344,6 +1389,7 @@ static void shutdown_consumer(brook_consumer_t *c)
         for (i = 0; i < c->nparts; i++)
                 if (c->parts[i]->owned)
                         part_release(c, c->parts[i]);
+        brook__tel_flush(c->tel); /* last StatsD send and summary */
         brook__log(&c->log, BROOK_LOG_INFO, "consumer.stopped",
                    "messages=%llu batches=%llu failed=%llu dead=%llu",
                    (unsigned long long)c->n_msgs,
@@ -1476,6 +1522,7 @@ void brook_consumer_destroy(brook_consumer_t *c)
                         rd_kafka_consumer_close(c->rk);
                 rd_kafka_destroy(c->rk);
         }
+        brook__tel_destroy(c->tel); /* after librdkafka: no stats_cb left */
         brook_error_destroy(c->fatal);
         free(c->parts);
         free(c->buckets);

@@ -1,0 +1,365 @@
+#!/usr/bin/env python3
+"""bench/run.py - every brook benchmark case in one run, on one broker.
+
+Run through ``make bench`` (scripts/bench), which starts the real Apache
+Kafka broker unless BROKERS is given. Writes, under bench/results/:
+
+* ``<date>-<host>.json``  every run of every case (raw numbers)
+* ``<date>-<host>.md``    the table: median of 3 runs with the spread
+* ``<date>-<host>-*.png`` charts: throughput per case, throughput vs batch
+  size, RSS over time while draining a backlog
+
+Nothing in the outputs is typed by hand: every number comes from a program
+run in this invocation. BENCH_QUICK=1 shrinks the message counts.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "py"))
+import kafkatool  # noqa: E402
+
+BUILD = os.environ.get("BROOK_BUILD_DIR", os.path.join(ROOT, "build"))
+BROKERS = os.environ["BROOK_BROKERS"]
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+ONLY = os.environ.get("BENCH_ONLY", "")  # comma separated group filter
+STAMP = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+HOST = socket.gethostname()
+OUT = os.path.join(ROOT, "bench", "results")
+
+# Message counts (full / quick).
+N_MAIN = 300_000 if QUICK else 2_000_000
+N_IO_SINGLE = 1_000 if QUICK else 3_000
+N_IO_ASYNC = 10_000 if QUICK else 40_000
+N_RSS = 300_000 if QUICK else 2_000_000
+
+
+def say(msg: str) -> None:
+    sys.stderr.write(msg + "\n")
+    sys.stderr.flush()
+
+
+def machine() -> Dict[str, Any]:
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem_kb = 0
+    try:
+        with open("/proc/meminfo") as f:
+            mem_kb = int(f.readline().split()[1])
+    except (OSError, ValueError):
+        pass
+    return {
+        "host": HOST,
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "kafka": os.environ.get("BROOK_KAFKA_VERSION", "external"),
+        "brokers": BROKERS,
+    }
+
+
+def run_json(argv: List[str], timeout: int = 900) -> Dict[str, Any]:
+    """Run a benchmark program; its last stdout line is its JSON result."""
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=timeout)
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {p.returncode}: "
+                           f"{p.stderr.strip()[-2000:]}")
+    lines = [l for l in p.stdout.strip().splitlines() if l.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"{' '.join(argv)}: no JSON result")
+    return json.loads(lines[-1])
+
+
+def topic(name: str, partitions: int, count: int, value_size: int = 100,
+          keys: int = 10_000) -> str:
+    """Create a topic and fill it with the deterministic input (seed 42)."""
+    t = f"bench-{name}-{STAMP}"
+    kafkatool.create_topic(BROKERS, t, partitions)
+    run_json([f"{BUILD}/bench/bench-consumer", "--brokers", BROKERS,
+              "--topic", t, "--case", "produce", "--count", str(count),
+              "--value-size", str(value_size), "--keys", str(keys),
+              "--seed", "42"])
+    return t
+
+
+class Case:
+    """One benchmark case: a name, a group, how to run it once."""
+
+    def __init__(self, group: str, name: str, fn: Callable[[int], Dict[str, Any]],
+                 note: str = ""):
+        self.group, self.name, self.fn, self.note = group, name, fn, note
+        self.runs: List[Dict[str, Any]] = []
+
+    def median(self, key: str) -> Optional[float]:
+        vals = [r[key] for r in self.runs if isinstance(r.get(key), (int, float))]
+        return statistics.median(vals) if vals else None
+
+    def spread(self, key: str) -> Optional[float]:
+        vals = [r[key] for r in self.runs if isinstance(r.get(key), (int, float))]
+        if len(vals) < 2 or not statistics.median(vals):
+            return None
+        return (max(vals) - min(vals)) / statistics.median(vals) * 100
+
+
+def consumer_cases(main_topic: str) -> List[Case]:
+    bc = f"{BUILD}/bench/bench-consumer"
+
+    # brook closes a partial batch after batch.timeout.ms (default 1 s):
+    # at the end of a backlog that wait would be counted as processing
+    # time, so the brook cases use 100 ms (the raw consumer has no batches).
+    tmo = ["--set", "batch.timeout.ms=100"]
+
+    def consume(case: str, count: int, *extra: str, t: str = main_topic):
+        more = tmo if case != "raw" else []
+        return lambda i: run_json([bc, "--brokers", BROKERS, "--topic", t,
+                                   "--case", case, "--count", str(count),
+                                   *more, *extra])
+
+    def produce(i: int) -> Dict[str, Any]:
+        t = f"bench-produce-{STAMP}-{i}"
+        kafkatool.create_topic(BROKERS, t, 8)
+        return run_json([bc, "--brokers", BROKERS, "--topic", t, "--case",
+                         "produce", "--count", str(N_MAIN), "--seed", "42"])
+
+    cases = [
+        Case("limit", "librdkafka producer (acks=all)", produce),
+        Case("limit", "librdkafka consumer, no-op", consume("raw", N_MAIN)),
+        Case("overhead", "brook batch consumer, no-op (batch.size=100)",
+             consume("brook-batch", N_MAIN)),
+        Case("overhead", "brook single-message mode, no-op",
+             consume("brook-single", N_MAIN)),
+    ]
+    for bs in (1, 10, 1000):
+        cases.append(Case("batch-size", f"brook batch consumer, batch.size={bs}",
+                          consume("brook-batch", N_MAIN, "--batch-size", str(bs))))
+    io = ["--work-us", "1000"]
+    cases += [
+        Case("io", "1 ms handler: single-message", consume("io-single", N_IO_SINGLE, *io)),
+        Case("io", "1 ms handler: sync batch (100)", consume("io-batch", N_IO_SINGLE, *io)),
+        Case("io", "1 ms handler: async, concurrency 1",
+             consume("io-async", N_IO_SINGLE, *io, "--concurrency", "1")),
+        Case("io", "1 ms handler: async, concurrency 10",
+             consume("io-async", N_IO_ASYNC, *io, "--concurrency", "10")),
+        Case("io", "1 ms handler: async, concurrency 50",
+             consume("io-async", N_IO_ASYNC, *io, "--concurrency", "50")),
+    ]
+
+    def rss(i: int) -> Dict[str, Any]:
+        trace = os.path.join(OUT, f"{STAMP}-{HOST}-rss-{i}.txt")
+        r = run_json([bc, "--brokers", BROKERS, "--topic", main_topic,
+                      "--case", "io-async", "--count", str(N_RSS),
+                      "--work-us", "20", "--concurrency", "10",
+                      "--rss-trace", trace, *tmo])
+        r["rss_trace"] = os.path.basename(trace)
+        return r
+
+    cases.append(Case("memory", f"drain a {N_RSS:,}-message backlog, slow "
+                      "handler (20 us, async 10)", rss,
+                      note="peak RSS must stay flat: see the RSS chart"))
+    return cases
+
+
+def run_cases(cases: List[Case]) -> None:
+    total = len(cases) * RUNS
+    k = 0
+    for c in cases:
+        for i in range(RUNS):
+            k += 1
+            t0 = time.time()
+            try:
+                r = c.fn(i)
+            except Exception as e:  # a failed case is reported, not hidden
+                r = {"error": str(e)}
+            r["wall_seconds"] = round(time.time() - t0, 2)
+            c.runs.append(r)
+            rate = r.get("msgs_per_sec")
+            say(f"  [{k:3d}/{total}] {c.group:<10} {c.name:<58} run {i + 1}: "
+                + (f"{rate:,.0f} msg/s" if rate else r.get("error", "?")[:80]))
+
+
+def fmt(v: Optional[float], unit: str = "") -> str:
+    if v is None:
+        return "-"
+    if v >= 100:
+        return f"{v:,.0f}{unit}"
+    return f"{v:.2f}{unit}"
+
+
+def table(cases: List[Case], m: Dict[str, Any]) -> str:
+    lines = [f"# brook benchmarks, {STAMP}", "",
+             f"Machine: {m['host']}, {m['cpu']}, {m['cores']} cores, "
+             f"{m['memory_gib']} GiB, Linux {m['kernel']}; Apache Kafka "
+             f"{m['kafka']} (single broker, {m['brokers']}). "
+             f"{RUNS} runs per case: median, and spread = (max-min)/median."
+             + (" QUICK mode (small counts)." if QUICK else ""), "",
+             "| group | case | msgs/s | spread | MB/s | p50 ms | p99 ms | "
+             "peak RSS MiB | CPU s |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for c in cases:
+        errs = [r["error"] for r in c.runs if "error" in r]
+        if errs and len(errs) == len(c.runs):
+            lines.append(f"| {c.group} | {c.name} | FAILED: {errs[0][:120]} "
+                         "| | | | | | |")
+            continue
+        rss = c.median("peak_rss_kb")
+        lines.append(
+            f"| {c.group} | {c.name} | {fmt(c.median('msgs_per_sec'))} | "
+            f"{fmt(c.spread('msgs_per_sec'), '%')} | "
+            f"{fmt(c.median('mb_per_sec'))} | {fmt(c.median('p50_ms'))} | "
+            f"{fmt(c.median('p99_ms'))} | "
+            f"{fmt(rss / 1024 if rss else None)} | "
+            f"{fmt(c.median('cpu_seconds'))} |")
+    lines += ["", "## Ratios", ""]
+    by = {c.name: c for c in cases}
+
+    def ratio(a: str, b: str, label: str, target: str = "") -> None:
+        if a in by and b in by:
+            x, y = by[a].median("msgs_per_sec"), by[b].median("msgs_per_sec")
+            if x and y:
+                lines.append(f"- {label}: **{x / y:.2f}x**"
+                             + (f" (target {target})" if target else ""))
+
+    ratio("brook batch consumer, no-op (batch.size=100)",
+          "librdkafka consumer, no-op",
+          "brook no-op batch consumer / raw librdkafka consumer", ">= 0.90")
+    ratio("brook batch consumer, no-op (batch.size=100)",
+          "brook single-message mode, no-op",
+          "batch / single-message, no-op handler")
+    ratio("1 ms handler: async, concurrency 10", "1 ms handler: single-message",
+          "async (10) / single-message, 1 ms handler")
+    ratio("1 ms handler: async, concurrency 50", "1 ms handler: single-message",
+          "async (50) / single-message, 1 ms handler")
+    for extra in EXTRA_RATIOS:
+        ratio(*extra)
+    lines += ["", "Latency is from the record timestamp to the handler; for "
+              "backlog cases it includes the time the record waited in Kafka.",
+              ""]
+    return "\n".join(lines)
+
+
+EXTRA_RATIOS: List[tuple] = []
+
+
+def charts(cases: List[Case]) -> List[str]:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        say("bench: matplotlib missing, no charts")
+        return []
+    made = []
+    ok = [c for c in cases if c.median("msgs_per_sec")]
+    fig, ax = plt.subplots(figsize=(11, 0.42 * len(ok) + 1.5))
+    ax.barh([c.name for c in ok], [c.median("msgs_per_sec") for c in ok],
+            color=["#4c72b0" if "brook" in c.name else "#999999" for c in ok])
+    ax.set_xscale("log")
+    ax.invert_yaxis()
+    ax.set_xlabel("messages/s (median of runs, log scale)")
+    ax.set_title(f"brook benchmarks {STAMP} on {HOST}")
+    fig.tight_layout()
+    p = os.path.join(OUT, f"{STAMP}-{HOST}-throughput.png")
+    fig.savefig(p, dpi=100)
+    made.append(p)
+    plt.close(fig)
+
+    bs = []
+    for c in cases:
+        if c.group in ("batch-size", "overhead") and "batch.size=" in c.name \
+                and c.median("msgs_per_sec"):
+            n = int(c.name.split("batch.size=")[1].split(")")[0])
+            bs.append((n, c.median("msgs_per_sec")))
+    if bs:
+        bs.sort()
+        fig, ax = plt.subplots(figsize=(7, 4))
+        ax.plot([b[0] for b in bs], [b[1] for b in bs], marker="o")
+        ax.set_xscale("log")
+        ax.set_xlabel("batch.size")
+        ax.set_ylabel("messages/s")
+        ax.set_title("brook batch consumer (no-op): throughput vs batch size")
+        fig.tight_layout()
+        p = os.path.join(OUT, f"{STAMP}-{HOST}-batch-size.png")
+        fig.savefig(p, dpi=100)
+        made.append(p)
+        plt.close(fig)
+
+    traces = [r for c in cases for r in c.runs if r.get("rss_trace")]
+    if traces:
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for r in traces:
+            ts, rss = [], []
+            with open(os.path.join(OUT, r["rss_trace"])) as f:
+                for line in f:
+                    t, kb, _ = line.split()
+                    ts.append(float(t))
+                    rss.append(int(kb) / 1024)
+            ax.plot(ts, rss, label=r["rss_trace"].rsplit("-", 1)[1][:-4])
+        ax.set_xlabel("seconds")
+        ax.set_ylabel("RSS MiB")
+        ax.set_ylim(bottom=0)
+        ax.set_title("RSS while draining a backlog with a slow handler")
+        ax.legend(title="run")
+        fig.tight_layout()
+        p = os.path.join(OUT, f"{STAMP}-{HOST}-rss.png")
+        fig.savefig(p, dpi=100)
+        made.append(p)
+        plt.close(fig)
+    return made
+
+
+def main() -> int:
+    os.makedirs(OUT, exist_ok=True)
+    m = machine()
+    say(f"bench: {m['cores']} cores, broker {BROKERS}, "
+        f"{'QUICK' if QUICK else 'full'} mode, {RUNS} runs per case")
+    say("bench: generating the input (seed 42)")
+    main_topic = topic("in8", 8, N_MAIN)
+    cases = consumer_cases(main_topic)
+    if ONLY:
+        groups = set(ONLY.split(","))
+        cases = [c for c in cases if c.group in groups]
+    run_cases(cases)
+    base = os.path.join(OUT, f"{STAMP}-{HOST}")
+    with open(base + ".json", "w") as f:
+        json.dump({"machine": m, "quick": QUICK, "runs": RUNS,
+                   "cases": [{"group": c.group, "name": c.name, "note": c.note,
+                              "runs": c.runs} for c in cases]}, f, indent=1)
+    md = table(cases, m)
+    pngs = charts(cases)
+    md += "\nCharts: " + ", ".join(f"![{os.path.basename(p)}]({os.path.basename(p)})"
+                                    for p in pngs) + "\n"
+    with open(base + ".md", "w") as f:
+        f.write(md)
+    print(md)
+    say(f"bench: wrote {base}.json, {base}.md and {len(pngs)} charts")
+    failed = [c.name for c in cases if any("error" in r for r in c.runs)]
+    if failed:
+        say("bench: FAILED cases: " + "; ".join(failed))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
