@@ -7,6 +7,7 @@ static void on_signal(int sig) { (void)sig; brook_consumer_stop(consumer); }
 
 /* One partition, offset order. Fail single messages or the whole batch. */
 static brook_err_t on_batch(brook_batch_t *batch, void *opaque) {
+    (void)opaque;
     for (size_t i = 0; i < brook_batch_count(batch); i++) {
         size_t len;
         const char *v = brook_msg_value(brook_batch_msg(batch, i), &len);
