@@ -194,6 +194,8 @@ void brook__ack_decide(brook_consumer_t *c, brook__unit_t *u)
 
         failed = collect(c, u);
         c->n_failed += failed;
+        brook__tel_batch_done(c->tel, &u->batch, failed,
+                              u->end_us - u->start_us);
         u->state = BROOK__U_DONE; /* unless a decision below says otherwise */
 
         /* Messages that cannot be decoded never succeed: out at once. */

@@ -173,6 +173,37 @@ const brook__prop_t brook__props[] = {
      BROOK__PF_STREAMS,
      "RocksDB stores with store.rocksdb.wal=true: fsync the WAL on every "
      "write (survives a machine crash; much slower)."},
+
+    /* ---- telemetry ---- */
+    {"metrics.listen", BROOK__PT_STR, "", NULL, 0, 0, NULL, BROOK__PF_ALL,
+     "Serve the metrics as Prometheus text on http://<host:port>/metrics "
+     "(e.g. `127.0.0.1:9464`, `[::1]:9464`, `:9464` for every interface; "
+     "port 0 picks a free port, see brook_telemetry_metrics_address()). "
+     "Empty: no listener. docs/TELEMETRY.md lists the metrics."},
+    {"metrics.statsd.address", BROOK__PT_STR, "", NULL, 0, 0, NULL,
+     BROOK__PF_ALL,
+     "Send the metrics as DogStatsD over UDP to host:port (e.g. "
+     "`127.0.0.1:8125`) every metrics.statsd.interval.ms, tagged with "
+     "group, topic, partition and status. Empty: off."},
+    {"metrics.statsd.interval.ms", BROOK__PT_INT, "10000", NULL, 100,
+     3600000, NULL, BROOK__PF_ALL,
+     "How often the DogStatsD exporter sends (counters as deltas since the "
+     "previous send)."},
+    {"metrics.statsd.tags", BROOK__PT_STR, "", NULL, 0, 0, NULL,
+     BROOK__PF_ALL,
+     "Extra DogStatsD tags added to every metric, comma separated "
+     "`key:value` (e.g. `env:prod,service:orders`)."},
+    {"metrics.lag.interval.ms", BROOK__PT_INT, "5000", NULL, 0, 86400000,
+     NULL, BROOK__PF_ALL,
+     "Consumer lag per partition (the brook_consumer_lag gauge) is read "
+     "from librdkafka's statistics at this interval (librdkafka's "
+     "statistics.interval.ms; kafka.statistics.interval.ms overrides it). "
+     "0 disables the lag gauge."},
+    {"log.summary.interval.ms", BROOK__PT_INT, "10000", NULL, 0, 86400000,
+     NULL, BROOK__PF_ALL,
+     "At most one INFO `batch.summary` log line per interval with the "
+     "batches, messages, failures and dead letters since the previous one "
+     "(none when nothing was processed). 0 disables the summaries."},
 };
 
 const size_t brook__props_cnt = sizeof(brook__props) / sizeof(brook__props[0]);

@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "log.h"
 #include "msg.h"
+#include "telemetry.h"
 
 typedef struct brook__part_s brook__part_t;
 typedef struct brook__unit_s brook__unit_t;
@@ -154,6 +155,7 @@ struct brook_consumer_s {
 
         brook__dlq_t *dlq;   /* dead letters (NULL: none configured) */
         brook__pool_t *pool; /* async execution (NULL: sync) */
+        brook__tel_t *tel;   /* events, metrics, exporters (thread-safe) */
 
         /* counters (run() thread) */
         uint64_t n_msgs, n_batches, n_failed, n_dead;

@@ -179,10 +179,14 @@ out:
 void brook__run_attempt(brook_consumer_t *c, brook__unit_t *u)
 {
         brook_batch_t *b = &u->batch;
+        brook__tel_span_t ts;
+        int tel = brook__tel_active(c->tel); /* events or span hooks */
         size_t i;
 
         if (!c->pool)
                 u->start_us = brook__now_us();
+        if (tel)
+                brook__tel_batch_start(c->tel, b, &ts);
         if (b->cnt == 0) {
                 u->result = BROOK_OK;
         } else if (c->h.batch) {
@@ -195,6 +199,8 @@ void brook__run_attempt(brook_consumer_t *c, brook__unit_t *u)
                                         c->h.message(b->msgs[i], c->opaque));
         }
         u->end_us = brook__now_us();
+        if (tel)
+                brook__tel_batch_stop(c->tel, b, u->result, &ts);
 }
 
 static void run_task(brook_consumer_t *c, mtask_t *t)

@@ -59,9 +59,15 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
                            rd_kafka_topic_name(rkm->rkt),
                            brook__logq(rq, sizeof(rq),
                                        rd_kafka_err2str(rkm->err)));
+                brook__tel_dead_letter(c->tel, m, rd_kafka_err2str(rkm->err),
+                                       rd_kafka_topic_name(rkm->rkt), -1, -1,
+                                       0);
         } else {
                 m->state = BROOK__MSG_DEAD;
                 c->n_dead++;
+                brook__tel_dead_letter(c->tel, m, m->reason,
+                                       rd_kafka_topic_name(rkm->rkt),
+                                       rkm->partition, rkm->offset, 1);
                 if (c->h.dead_letter)
                         c->h.dead_letter(m, m->reason ? m->reason : "",
                                          c->opaque);
@@ -245,6 +251,8 @@ void brook__dlq_send(brook_consumer_t *c, brook__unit_t *u, brook_msg_t *m)
                            u->part->topic, (int)u->part->partition,
                            (long long)src->offset, topic,
                            brook__logq(rq, sizeof(rq), rd_kafka_err2str(err)));
+                brook__tel_dead_letter(c->tel, m, rd_kafka_err2str(err), topic,
+                                       -1, -1, 0);
                 return;
         }
         m->state = BROOK__MSG_DLQ_SENT;

@@ -124,6 +124,7 @@ static void commit_cycle(brook__sthread_t *th)
         brook_err_t err;
         size_t i, j;
         int64_t t0 = brook__now_us();
+        int committed = 1;
 
         th->last_commit_us = t0;
         if (th->no_commit)
@@ -192,6 +193,7 @@ static void commit_cycle(brook__sthread_t *th)
                         brook__log(&th->log, BROOK_LOG_WARN, "commit.failed",
                                    "error=%s partitions=%d next=retry",
                                    rd_kafka_err2name(rerr), l->cnt);
+                        committed = 0;
                 } else {
                         for (i = 0; i < (size_t)l->cnt; i++) {
                                 brook__task_t *t;
@@ -217,7 +219,8 @@ static void commit_cycle(brook__sthread_t *th)
                                    "checkpoint.failed", "task=%s error=%s",
                                    t->id, es);
         }
-        th->dirty = 0;
+        if (committed)
+                th->dirty = 0; /* else the next cycle tries again */
         brook__log(&th->log, BROOK_LOG_DEBUG, "commit.done",
                    "tasks=%zu duration_us=%lld", th->ntasks,
                    (long long)(brook__now_us() - t0));

@@ -18,12 +18,29 @@
  *   --slow-ms MS        sleep MS in every batch (or message) handler call
  *   --decode-json       decoder: values must start with '{' (else fail)
  *   --dead-letters FILE append "partition offset reason" per dead letter
+ *                       (one write per line: complete lines survive SIGKILL)
  *   --ready FILE        create FILE once partitions are assigned
+ *   --slow-count N      with --slow-ms: only the first N handler calls sleep
+ *   --events FILE       append one line per event, wall-clock ms (CLOCK_REALTIME):
+ *                         B ms p first last count attempt   handler entry
+ *                         E ms p first last                 handler exit
+ *                         F ms p offset retry               injected failure
+ *                         X ms p first last                 whole-batch failure
+ *                         D ms p offset                     dead-letter callback
+ *                         A ms p / R ms p                   assigned / revoked
+ *   --dump FILE         append a JSON line per delivery the handler saw (at
+ *                       entry, failing ones included): {"p","o","r" (retry
+ *                       count),"ts","k","v","h":[[name,value],...]}; key,
+ *                       value and header values base64, null for null
+ *   --kill-on-dead-letter N  SIGKILL this process in the Nth dead-letter
+ *                       callback, right after its --dead-letters line: a
+ *                       crash between the dead-letter write and the commit
  *
  * Exit status: 0 after a clean stop, 3 when run() returned an error (its
  * message on stderr), 2 on bad arguments.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -49,16 +66,24 @@ typedef struct fail_s {
 static struct {
         fail_t fail[MAX_FAIL];
         int nfail;
-        int rec_fd, dl_fd;
+        int rec_fd, dl_fd, ev_fd, dump_fd;
         long exit_after;
         long idle_ms;
         long slow_ms;
+        long slow_count; /* 0: every call */
+        long kill_on_dl;
         const char *ready;
         atomic_long delivered;
+        atomic_long calls;
+        atomic_long dead;
         atomic_llong last_ms;
         atomic_int finished;
         pthread_mutex_t lock;
-} g = {.rec_fd = -1, .dl_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER};
+} g = {.rec_fd = -1,
+     .dl_fd = -1,
+     .ev_fd = -1,
+     .dump_fd = -1,
+     .lock = PTHREAD_MUTEX_INITIALIZER};
 
 static brook_consumer_t *consumer;
 
@@ -92,6 +117,132 @@ static void write_all(int fd, const char *buf, size_t len)
                 buf += w;
                 len -= (size_t)w;
         }
+}
+
+static long long wall_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One event line (--events), written with a single write(). */
+static void event(const char *fmt, ...)
+{
+        char buf[256];
+        int n, m;
+        va_list ap;
+
+        if (g.ev_fd < 0)
+                return;
+        n = snprintf(buf, sizeof(buf), "%c %lld", fmt[0], wall_ms());
+        va_start(ap, fmt);
+        m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt + 1, ap);
+        va_end(ap);
+        n += m;
+        buf[n++] = '\n';
+        write_all(g.ev_fd, buf, (size_t)n);
+}
+
+/* Append @p len bytes of @p src base64-encoded (as a JSON string) to @p o. */
+static size_t b64(char *o, const void *src, size_t len)
+{
+        static const char tbl[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const unsigned char *s = src;
+        size_t i, n = 0;
+
+        o[n++] = '"';
+        for (i = 0; i + 2 < len; i += 3) {
+                o[n++] = tbl[s[i] >> 2];
+                o[n++] = tbl[((s[i] & 3) << 4) | (s[i + 1] >> 4)];
+                o[n++] = tbl[((s[i + 1] & 15) << 2) | (s[i + 2] >> 6)];
+                o[n++] = tbl[s[i + 2] & 63];
+        }
+        if (i < len) {
+                o[n++] = tbl[s[i] >> 2];
+                if (i + 1 < len) {
+                        o[n++] = tbl[((s[i] & 3) << 4) | (s[i + 1] >> 4)];
+                        o[n++] = tbl[(s[i + 1] & 15) << 2];
+                } else {
+                        o[n++] = tbl[(s[i] & 3) << 4];
+                        o[n++] = '=';
+                }
+                o[n++] = '=';
+        }
+        o[n++] = '"';
+        return n;
+}
+
+static size_t b64_or_null(char *o, const void *src, size_t len)
+{
+        if (!src) {
+                memcpy(o, "null", 4);
+                return 4;
+        }
+        return b64(o, src, len);
+}
+
+/* --dump: the delivery as one JSON line. */
+static void dump(const brook_msg_t *m)
+{
+        size_t klen = 0, vlen = 0, hn = brook_msg_header_count(m), i, need, o;
+        const void *k = brook_msg_key(m, &klen), *v = brook_msg_value(m, &vlen);
+        char *buf;
+
+        if (g.dump_fd < 0)
+                return;
+        need = 160 + (klen + vlen) * 4 / 3 + 16;
+        for (i = 0; i < hn; i++) {
+                const char *name;
+                const void *hv;
+                size_t hs = 0;
+
+                brook_msg_header_get(m, i, &name, &hv, &hs);
+                need += 16 + (strlen(name) + hs) * 4 / 3 + 16;
+        }
+        if (!(buf = malloc(need))) {
+                perror("malloc");
+                exit(4);
+        }
+        o = (size_t)snprintf(buf, need, "{\"p\":%d,\"o\":%lld,\"r\":%d,\"ts\":%lld,\"k\":",
+                             (int)brook_msg_partition(m),
+                             (long long)brook_msg_offset(m),
+                             brook_msg_retry_count(m),
+                             (long long)brook_msg_timestamp(m, NULL));
+        o += b64_or_null(buf + o, k, klen);
+        memcpy(buf + o, ",\"v\":", 5);
+        o += 5;
+        o += b64_or_null(buf + o, v, vlen);
+        memcpy(buf + o, ",\"h\":[", 6);
+        o += 6;
+        for (i = 0; i < hn; i++) {
+                const char *name;
+                const void *hv;
+                size_t hs = 0;
+
+                brook_msg_header_get(m, i, &name, &hv, &hs);
+                if (i)
+                        buf[o++] = ',';
+                buf[o++] = '[';
+                o += b64(buf + o, name, strlen(name));
+                buf[o++] = ',';
+                o += b64_or_null(buf + o, hv, hs);
+                buf[o++] = ']';
+        }
+        memcpy(buf + o, "]}\n", 3);
+        o += 3;
+        write_all(g.dump_fd, buf, o);
+        free(buf);
+}
+
+static void maybe_slow(void)
+{
+        long n = atomic_fetch_add(&g.calls, 1);
+
+        if (g.slow_ms && (!g.slow_count || n < g.slow_count))
+                sleep_ms(g.slow_ms);
 }
 
 /* Does this delivery fail? (and is it a whole-batch failure) */
@@ -137,20 +288,29 @@ static brook_err_t on_batch(brook_batch_t *b, void *opaque)
 {
         size_t i, n = brook_batch_count(b), o = 0, size = n * 48 + 1;
         char *buf = g.rec_fd >= 0 ? malloc(size) : NULL;
-        int whole_fail = 0;
+        int whole_fail = 0, p = (int)brook_batch_partition(b);
+        long long first = (long long)brook_batch_first_offset(b),
+                  last = (long long)brook_batch_last_offset(b);
 
         (void)opaque;
-        if (g.slow_ms)
-                sleep_ms(g.slow_ms);
+        event("B %d %lld %lld %zu %d", p, first, last, n,
+              brook_batch_attempt(b));
+        for (i = 0; i < n; i++)
+                dump(brook_batch_msg(b, i));
+        maybe_slow();
         for (i = 0; i < n; i++) {
                 brook_msg_t *m = brook_batch_msg(b, i);
                 int whole = 0;
 
                 if (should_fail(m, &whole)) {
-                        if (whole)
+                        if (whole) {
                                 whole_fail = 1;
-                        else
+                        } else {
+                                event("F %d %lld %d", p,
+                                      (long long)brook_msg_offset(m),
+                                      brook_msg_retry_count(m));
                                 brook_batch_fail(b, i, "injected failure");
+                        }
                         continue;
                 }
                 if (buf)
@@ -158,12 +318,14 @@ static brook_err_t on_batch(brook_batch_t *b, void *opaque)
         }
         if (whole_fail) {
                 free(buf);
+                event("X %d %lld %lld", p, first, last);
                 return brook_batch_fail_all(b, "injected batch failure");
         }
         if (buf) {
                 write_all(g.rec_fd, buf, o);
                 free(buf);
         }
+        event("E %d %lld %lld", p, first, last);
         account((long)n);
         return BROOK_OK;
 }
@@ -172,17 +334,22 @@ static brook_err_t on_message(brook_msg_t *m, void *opaque)
 {
         char buf[64];
         size_t o = 0;
-        int whole = 0;
+        int whole = 0, p = (int)brook_msg_partition(m);
+        long long off = (long long)brook_msg_offset(m);
 
         (void)opaque;
-        if (g.slow_ms)
-                sleep_ms(g.slow_ms);
-        if (should_fail(m, &whole))
+        event("B %d %lld %lld 1 %d", p, off, off, brook_msg_retry_count(m));
+        dump(m);
+        maybe_slow();
+        if (should_fail(m, &whole)) {
+                event("F %d %lld %d", p, off, brook_msg_retry_count(m));
                 return brook_msg_fail(m, "injected failure");
+        }
         if (g.rec_fd >= 0) {
                 record(m, buf, &o, sizeof(buf));
                 write_all(g.rec_fd, buf, o);
         }
+        event("E %d %lld %lld", p, off, off);
         account(1);
         return BROOK_OK;
 }
@@ -194,12 +361,18 @@ static void on_dead_letter(const brook_msg_t *m, const char *reason,
         int n;
 
         (void)opaque;
-        if (g.dl_fd < 0)
-                return;
-        n = snprintf(buf, sizeof(buf), "%d %lld %s\n",
-                     (int)brook_msg_partition(m),
-                     (long long)brook_msg_offset(m), reason);
-        write_all(g.dl_fd, buf, (size_t)n);
+        event("D %d %lld", (int)brook_msg_partition(m),
+              (long long)brook_msg_offset(m));
+        if (g.dl_fd >= 0) {
+                n = snprintf(buf, sizeof(buf), "%d %lld %s\n",
+                             (int)brook_msg_partition(m),
+                             (long long)brook_msg_offset(m), reason);
+                if (n >= (int)sizeof(buf))
+                        n = (int)sizeof(buf) - 1, buf[n - 1] = '\n';
+                write_all(g.dl_fd, buf, (size_t)n);
+        }
+        if (g.kill_on_dl && atomic_fetch_add(&g.dead, 1) + 1 == g.kill_on_dl)
+                raise(SIGKILL); /* before brook can commit past it */
 }
 
 static brook_err_t decode_json(const void *value, size_t len, void **out,
@@ -221,8 +394,8 @@ static void on_partitions(const char *topic, int32_t p, int assigned,
                           void *opaque)
 {
         (void)topic;
-        (void)p;
         (void)opaque;
+        event(assigned ? "A %d" : "R %d", (int)p);
         if (assigned && g.ready) {
                 int fd = open(g.ready, O_CREAT | O_WRONLY, 0644);
 
@@ -338,6 +511,14 @@ int main(int argc, char **argv)
                         g.slow_ms = atol(v);
                 } else if (!strcmp(a, "--ready")) {
                         g.ready = v;
+                } else if (!strcmp(a, "--slow-count")) {
+                        g.slow_count = atol(v);
+                } else if (!strcmp(a, "--events")) {
+                        g.ev_fd = open_append(v);
+                } else if (!strcmp(a, "--dump")) {
+                        g.dump_fd = open_append(v);
+                } else if (!strcmp(a, "--kill-on-dead-letter")) {
+                        g.kill_on_dl = atol(v);
                 } else {
                         usage("unknown option");
                 }

@@ -17,7 +17,18 @@
  *                 batch.async=true, --concurrency calls at once
  *
  * Options: --batch-size S (100), --group G (unique), --rss-trace FILE
- * (VmRSS every 100 ms), --set NAME=VALUE (brook property, repeatable).
+ * (VmRSS every 100 ms), --set NAME=VALUE (brook property, repeatable),
+ * --telemetry off|all (brook cases; default: brook's defaults):
+ *   off  no telemetry work at all (metrics.lag.interval.ms=0,
+ *        log.summary.interval.ms=0, nothing attached): the baseline;
+ *   all  every exporter at once: metrics.listen=127.0.0.1:0 scraped every
+ *        second by a thread of this program, DogStatsD every second to a
+ *        local UDP socket a thread drains, the lag gauge every second, a
+ *        no-op event callback on "brook." and no-op span hooks.
+ *   all-links  all, and the span hook reads the span links
+ *        (brook_event_links(): every message's traceparent header).
+ *   Run them in one session on the same broker and input to get the
+ *   telemetry overhead (docs/TELEMETRY.md, "Overhead").
  *
  * Output: {"case","records","seconds","msgs_per_sec","mb_per_sec",
  * "p50_ms","p99_ms","peak_rss_kb","cpu_seconds"}; seconds run from the first
@@ -30,7 +41,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +64,7 @@ static struct {
         unsigned seed;
         const char *sets[MAX_SETS];
         int nsets;
+        const char *telemetry; /* NULL, "off" or "all" */
 } opt = {.count = 1000000, .batch_size = 100, .concurrency = 10,
          .value_size = 100, .keys = 10000, .seed = 42};
 
@@ -305,6 +321,133 @@ static int run_raw(void)
         return 0;
 }
 
+/* ---- --telemetry all: the exporters' counterparts ---- */
+
+static int tel_udp = -1;
+static char tel_addr[256];
+static pthread_t tel_thr;
+
+static void tel_event(const brook_event_t *ev, void *opaque)
+{
+        (void)ev;
+        (void)opaque;
+}
+
+static void *tel_span_start(const brook_event_t *ev, void *opaque)
+{
+        size_t n;
+
+        /* all-links: what a tracer linking the batch span to every
+         * message's context does (reads every message's headers). */
+        if (!strcmp(opt.telemetry, "all-links"))
+                brook_event_links(ev, &n);
+        return opaque;
+}
+
+static void tel_span_end(void *span, const brook_event_t *ev, void *opaque)
+{
+        (void)span;
+        (void)ev;
+        (void)opaque;
+}
+
+/* One GET /metrics, read to the end (a Prometheus scrape). */
+static void tel_scrape(void)
+{
+        struct sockaddr_in sa;
+        const char *colon = strrchr(tel_addr, ':');
+        char req[] = "GET /metrics HTTP/1.0\r\n\r\n", buf[65536];
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons((uint16_t)atoi(colon ? colon + 1 : "0"));
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (fd >= 0 && !connect(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
+            write(fd, req, sizeof(req) - 1) == (ssize_t)(sizeof(req) - 1))
+                while (read(fd, buf, sizeof(buf)) > 0)
+                        ;
+        if (fd >= 0)
+                close(fd);
+}
+
+/* Scrapes every second and drains the DogStatsD socket. */
+static void *tel_main(void *arg)
+{
+        int64_t next = mono_ns();
+        char d[65536];
+
+        (void)arg;
+        while (!atomic_load(&finished)) {
+                struct pollfd pfd = {tel_udp, POLLIN, 0};
+
+                if (poll(&pfd, 1, 100) > 0)
+                        while (recv(tel_udp, d, sizeof(d), MSG_DONTWAIT) > 0)
+                                ;
+                if (mono_ns() >= next && *tel_addr) {
+                        tel_scrape();
+                        next = mono_ns() + 1000000000;
+                }
+        }
+        return NULL;
+}
+
+static void tel_conf(brook_conf_t *conf)
+{
+        struct sockaddr_in sa;
+        socklen_t sl = sizeof(sa);
+        char es[512], v[64];
+
+        if (!strcmp(opt.telemetry, "off")) {
+                brook_conf_set(conf, "metrics.lag.interval.ms", "0", es,
+                               sizeof(es));
+                brook_conf_set(conf, "log.summary.interval.ms", "0", es,
+                               sizeof(es));
+                return;
+        }
+        tel_udp = socket(AF_INET, SOCK_DGRAM, 0);
+        memset(&sa, 0, sizeof(sa));
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (tel_udp < 0 || bind(tel_udp, (struct sockaddr *)&sa, sizeof(sa)) ||
+            getsockname(tel_udp, (struct sockaddr *)&sa, &sl)) {
+                fprintf(stderr, "bench: cannot open the DogStatsD socket\n");
+                exit(1);
+        }
+        snprintf(v, sizeof(v), "127.0.0.1:%d", ntohs(sa.sin_port));
+        brook_conf_set(conf, "metrics.statsd.address", v, es, sizeof(es));
+        brook_conf_set(conf, "metrics.statsd.interval.ms", "1000", es,
+                       sizeof(es));
+        brook_conf_set(conf, "metrics.listen", "127.0.0.1:0", es, sizeof(es));
+        brook_conf_set(conf, "metrics.lag.interval.ms", "1000", es,
+                       sizeof(es));
+}
+
+static void tel_start(brook_consumer_t *c)
+{
+        if (!strcmp(opt.telemetry, "off"))
+                return;
+        if (brook_consumer_event_attach(c, "brook.", tel_event, NULL) <= 0 ||
+            brook_consumer_set_span_hooks(c, tel_span_start, tel_span_end,
+                                          NULL) ||
+            brook_telemetry_metrics_address(brook_consumer_telemetry(c),
+                                            tel_addr, sizeof(tel_addr))) {
+                fprintf(stderr, "bench: --telemetry all: cannot attach\n");
+                exit(1);
+        }
+        pthread_create(&tel_thr, NULL, tel_main, NULL);
+}
+
+static void tel_stop(void)
+{
+        if (tel_udp < 0)
+                return;
+        atomic_store(&finished, 1);
+        pthread_join(tel_thr, NULL);
+        close(tel_udp);
+        tel_udp = -1;
+}
+
 /* ---- brook consumers ---- */
 
 static int run_brook(void)
@@ -346,13 +489,19 @@ static int run_brook(void)
                         return 2;
                 }
         }
+        if (opt.telemetry)
+                tel_conf(conf);
         consumer = brook_consumer_new(conf, h, NULL, es, sizeof(es));
         if (!consumer ||
             brook_consumer_subscribe(consumer, topics, 1, es, sizeof(es))) {
                 fprintf(stderr, "bench: %s\n", es);
                 return 1;
         }
+        if (opt.telemetry)
+                tel_start(consumer);
         err = brook_consumer_run(consumer);
+        if (opt.telemetry)
+                tel_stop();
         if (err) {
                 fprintf(stderr, "bench: %s\n", brook_error_string(err));
                 brook_error_destroy(err);
@@ -410,6 +559,10 @@ int main(int argc, char **argv)
                 else if (!strcmp(a, "--set") && opt.nsets < MAX_SETS &&
                          strchr(v, '='))
                         opt.sets[opt.nsets++] = v;
+                else if (!strcmp(a, "--telemetry") &&
+                         (!strcmp(v, "off") || !strcmp(v, "all") ||
+                          !strcmp(v, "all-links")))
+                        opt.telemetry = v;
                 else
                         usage();
         }
@@ -445,13 +598,15 @@ int main(int argc, char **argv)
         printf("{\"case\":\"%s\",\"records\":%ld,\"seconds\":%.3f,"
                "\"msgs_per_sec\":%.0f,\"mb_per_sec\":%.2f,\"p50_ms\":%.1f,"
                "\"p99_ms\":%.1f,\"peak_rss_kb\":%ld,\"cpu_seconds\":%.2f,"
-               "\"batch_size\":%d,\"concurrency\":%d,\"work_us\":%ld}\n",
+               "\"batch_size\":%d,\"concurrency\":%d,\"work_us\":%ld%s%s%s}\n",
                opt.kase, atomic_load(&done), secs,
                secs > 0 ? (double)atomic_load(&done) / secs : 0,
                secs > 0 ? (double)atomic_load(&bytes) / secs / 1e6 : 0,
                percentile(0.5), percentile(0.99), rss_kb("VmHWM:"),
                (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
                    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
-               opt.batch_size, opt.concurrency, opt.work_us);
+               opt.batch_size, opt.concurrency, opt.work_us,
+               opt.telemetry ? ",\"telemetry\":\"" : "",
+               opt.telemetry ? opt.telemetry : "", opt.telemetry ? "\"" : "");
         return 0;
 }

@@ -13,5 +13,6 @@
 #include "brook/serde.h"
 #include "brook/store.h"
 #include "brook/streams.h"
+#include "brook/telemetry.h"
 
 #endif /* BROOK_BROOK_H */

@@ -6,9 +6,13 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <librdkafka/rdkafka.h>
 
 #include "streams_test.h"
@@ -345,15 +349,11 @@ static const char *src_dir(void)
         return d && *d ? d : ".";
 }
 
-char *st_kafkatool(const char *fmt, ...)
+static const char *python(void)
 {
         static char py[1024];
-        char args[4096], cmd[8192];
-        size_t cap = 65536, len = 0, n;
-        char *out = malloc(cap);
-        va_list ap;
+        char cmd[1200];
         FILE *fp;
-        int st;
 
         if (!*py) {
                 snprintf(cmd, sizeof(cmd), "%s/scripts/pyenv", src_dir());
@@ -362,6 +362,49 @@ char *st_kafkatool(const char *fmt, ...)
                 pclose(fp);
                 py[strcspn(py, "\n")] = '\0';
         }
+        return py;
+}
+
+pid_t st_kafkatool_bg(const char *fmt, ...)
+{
+        char args[4096], cmd[8192];
+        const char *py = python();
+        va_list ap;
+        pid_t pid;
+
+        va_start(ap, fmt);
+        vsnprintf(args, sizeof(args), fmt, ap);
+        va_end(ap);
+        snprintf(cmd, sizeof(cmd), "%s %s/tests/py/kafkatool.py %s >/dev/null",
+                 py, src_dir(), args);
+        TEST_ASSERT((pid = fork()) >= 0, "fork");
+        if (!pid) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+                _exit(127);
+        }
+        return pid;
+}
+
+void st_wait_ok(pid_t pid, const char *what)
+{
+        int st;
+
+        TEST_ASSERT(waitpid(pid, &st, 0) == pid, "waitpid %s", what);
+        TEST_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                    "%s exited with status %d", what, st);
+}
+
+char *st_kafkatool(const char *fmt, ...)
+{
+        const char *py = python();
+        char args[4096], cmd[8192];
+        size_t cap = 65536, len = 0, n;
+        char *out = malloc(cap);
+        va_list ap;
+        FILE *fp;
+        int st;
+
         va_start(ap, fmt);
         vsnprintf(args, sizeof(args), fmt, ap);
         va_end(ap);
@@ -398,6 +441,8 @@ pid_t st_spawn(char *const argv[], const char *log)
         if (!pid) {
                 int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 
+                /* dies with the test, whatever ends the test */
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
                 if (fd >= 0) {
                         dup2(fd, 1);
                         dup2(fd, 2);
@@ -427,4 +472,97 @@ const char *st_tmpdir(const char *prefix)
         snprintf(b, 256, "/tmp/%s-XXXXXX", prefix);
         TEST_ASSERT(mkdtemp(b), "mkdtemp");
         return b;
+}
+
+int st_b64_decode(const char *in, unsigned char *out, size_t cap)
+{
+        static const char tbl[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        uint32_t acc = 0;
+        int bits = 0;
+        size_t n = 0;
+
+        for (; *in && *in != '='; in++) {
+                const char *p = strchr(tbl, *in);
+
+                if (!p)
+                        return -1;
+                acc = (acc << 6) | (uint32_t)(p - tbl);
+                bits += 6;
+                if (bits >= 8) {
+                        bits -= 8;
+                        if (n >= cap)
+                                return -1;
+                        out[n++] = (unsigned char)(acc >> bits);
+                }
+        }
+        return (int)n;
+}
+
+void st_wc_generate(const char *path, int lines, int vocab, int partitions,
+                    uint32_t seed, int64_t *counts)
+{
+        FILE *fp = fopen(path, "w");
+        uint32_t x = seed ? seed : 1;
+        int n;
+
+        TEST_ASSERT(fp, "open %s", path);
+        for (n = 0; n < lines; n++) {
+                int words, w;
+
+                x = x * 1103515245u + 12345u;
+                words = 1 + (int)((x >> 16) % 12);
+                fprintf(fp, "{\"partition\": %d, \"value\": \"",
+                        n % partitions);
+                for (w = 0; w < words; w++) {
+                        uint32_t a, b;
+                        int j;
+
+                        x = x * 1103515245u + 12345u;
+                        a = (x >> 8) % (uint32_t)vocab;
+                        x = x * 1103515245u + 12345u;
+                        b = (x >> 8) % (uint32_t)vocab;
+                        j = (int)((uint64_t)a * b / (uint64_t)vocab);
+                        counts[j]++;
+                        fprintf(fp, "%sW%d", w ? (w % 3 ? " " : ", ") : "", j);
+                }
+                fprintf(fp, ".\"}\n");
+        }
+        fclose(fp);
+}
+
+int64_t *st_wc_read_counts(const char *topic, int vocab, size_t *recordsp)
+{
+        int64_t *last = calloc((size_t)vocab, sizeof(*last));
+        char *dump = st_kafkatool("dump -t %s --base64 --timeout-ms 60000",
+                                  topic);
+        char *line, *save = NULL;
+        size_t n = 0;
+
+        for (line = strtok_r(dump, "\n", &save); line;
+             line = strtok_r(NULL, "\n", &save)) {
+                json_t *o = json_loads(line, 0, NULL);
+                unsigned char key[64], val[16];
+                int kl, vl, j;
+
+                TEST_ASSERT(o, "dump line %s", line);
+                kl = st_b64_decode(
+                    json_string_value(json_object_get(o, "key")), key,
+                    sizeof(key) - 1);
+                vl = st_b64_decode(
+                    json_string_value(json_object_get(o, "value")), val,
+                    sizeof(val));
+                TEST_ASSERT(kl > 1 && key[0] == 'w' && vl == 8,
+                            "output record %s", line);
+                key[kl] = '\0';
+                j = atoi((char *)key + 1);
+                TEST_ASSERT(j >= 0 && j < vocab, "word %s", key);
+                last[j] = brook_int64_from_be(val);
+                json_decref(o);
+                n++;
+        }
+        free(dump);
+        if (recordsp)
+                *recordsp = n;
+        return last;
 }

@@ -73,6 +73,14 @@ int64_t st_wait_metric(brook_streams_t *s, const char *name, int64_t want,
  */
 char *st_kafkatool(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* st_kafkatool() in the background (output discarded): returns its pid;
+ * wait for it with st_wait_ok(). */
+pid_t st_kafkatool_bg(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* waitpid() and fail the test unless it exited 0. */
+void st_wait_ok(pid_t pid, const char *what);
+
 /* Path of a program built next to the tests (BROOK_BUILD_DIR or "."). */
 const char *st_build_path(const char *name);
 
@@ -84,5 +92,24 @@ void st_rmrf(const char *path);
 
 /* A fresh temporary directory (static buffer). */
 const char *st_tmpdir(const char *prefix);
+
+/* Decode base64 @p in into @p out (at most @p cap bytes); returns the
+ * length, or -1 on bad input. */
+int st_b64_decode(const char *in, unsigned char *out, size_t cap);
+
+/*
+ * Word count input: @p lines text lines of words "w<j>" (j < @p vocab,
+ * skewed towards small j), line n to partition n % @p partitions, written
+ * as kafkatool produce-json lines to @p path. counts[j] += occurrences.
+ */
+void st_wc_generate(const char *path, int lines, int vocab, int partitions,
+                    uint32_t seed, int64_t *counts);
+
+/*
+ * Final counts from the word count output topic, read with kafka-python:
+ * the last value (8-byte big-endian) of every key "w<j>", j < @p vocab.
+ * Returns a calloc'ed array; *@p recordsp gets the records read.
+ */
+int64_t *st_wc_read_counts(const char *topic, int vocab, size_t *recordsp);
 
 #endif /* BROOK_STREAMS_TEST_H */
