@@ -133,10 +133,17 @@ static void decide_all_or_nothing(brook_consumer_t *c, brook__unit_t *u,
                                   size_t failed)
 {
         size_t i;
+        int exhausted = 0;
 
         if (!failed)
                 return;
-        if (u->attempt < c->max_retries) {
+        /* Exhausted after max retries of the batch, or when a failed
+         * message has used up its own (counts survive a revocation). */
+        for (i = 0; i < u->batch.cnt; i++)
+                if (u->batch.msgs[i]->failed &&
+                    u->batch.msgs[i]->fails > c->max_retries)
+                        exhausted = 1;
+        if (!exhausted && u->attempt < c->max_retries) {
                 /* Retry the whole batch: successes are redone too. */
                 for (i = 0; i < u->batch.cnt; i++)
                         u->batch.msgs[i]->state = BROOK__MSG_PENDING;

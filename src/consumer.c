@@ -204,6 +204,48 @@ void brook__unit_release_orphans(brook_consumer_t *c)
         }
 }
 
+/* Remember the failure counts of @p u's unfinished messages. */
+static void retry_mem_save(brook_consumer_t *c, const brook__unit_t *u)
+{
+        size_t i;
+
+        for (i = 0; i < u->cnt; i++) {
+                const brook_msg_t *m = &u->msgs[i];
+                brook__retry_mem_t *e;
+
+                if (m->fails == 0 || m->state == BROOK__MSG_OK ||
+                    m->state == BROOK__MSG_DEAD)
+                        continue;
+                e = &c->retry_mem[c->retry_mem_next];
+                c->retry_mem_next = (c->retry_mem_next + 1) % BROOK__RETRY_MEM;
+                if (!e->part)
+                        c->retry_mem_cnt++;
+                e->part = u->part;
+                e->offset = m->rkm->offset;
+                e->fails = m->fails;
+        }
+}
+
+/* Restore remembered failure counts into a new unit's messages. */
+static void retry_mem_load(brook_consumer_t *c, brook__unit_t *u)
+{
+        size_t i, j;
+
+        for (j = 0; j < BROOK__RETRY_MEM && c->retry_mem_cnt > 0; j++) {
+                brook__retry_mem_t *e = &c->retry_mem[j];
+
+                if (e->part != u->part ||
+                    e->offset < u->msgs[0].rkm->offset ||
+                    e->offset > u->msgs[u->cnt - 1].rkm->offset)
+                        continue;
+                for (i = 0; i < u->cnt; i++)
+                        if (u->msgs[i].rkm->offset == e->offset)
+                                u->msgs[i].fails = e->fails;
+                e->part = NULL;
+                c->retry_mem_cnt--;
+        }
+}
+
 /* Close the partition's next batch into a unit, if it has none. */
 static int part_close(brook_consumer_t *c, brook__part_t *p)
 {
@@ -242,6 +284,8 @@ static int part_close(brook_consumer_t *c, brook__part_t *p)
         }
         u->part = p;
         u->cnt = n;
+        if (c->retry_mem_cnt > 0)
+                retry_mem_load(c, u);
         u->state = BROOK__U_READY;
         u->attempt = 0;
         u->retry_at_us = 0;
@@ -856,6 +900,7 @@ static void part_release(brook_consumer_t *c, brook__part_t *p)
                 if (u->state == BROOK__U_RUNNING || u->dlq_pending > 0) {
                         unit_orphan(c, u);
                 } else {
+                        retry_mem_save(c, u);
                         unit_drop_msgs(c, u);
                         p->unit = NULL;
                         if (!p->spare)

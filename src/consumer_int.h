@@ -75,6 +75,16 @@ struct brook__unit_s {
         brook__unit_t *next;  /* ready / completion queue link */
 };
 
+/* Failure counts of messages given up on at a revocation, so that a
+ * message that keeps failing reaches the dead-letter topic even when its
+ * partition comes back to us (and is not retried from zero each time). */
+#define BROOK__RETRY_MEM 4096
+typedef struct brook__retry_mem_s {
+        brook__part_t *part; /* NULL: free slot */
+        int64_t offset;
+        int32_t fails;
+} brook__retry_mem_t;
+
 struct brook__part_s {
         char *topic;
         int32_t partition;
@@ -150,6 +160,8 @@ struct brook_consumer_s {
         int64_t last_commit_us;
         int64_t commit_retry_at_us; /* after a failed commit */
 
+        brook__retry_mem_t retry_mem[BROOK__RETRY_MEM]; /* ring */
+        size_t retry_mem_next, retry_mem_cnt;
         brook__unit_t *orphans; /* units of revoked partitions still in use
                                    (running or dead letters in flight) */
 

@@ -529,6 +529,8 @@ int main(int argc, char **argv)
                            sizeof(es)) ||
             brook_conf_set(conf, "group.id", group, es, sizeof(es))) {
                 fprintf(stderr, "brook-testconsumer: %s\n", es);
+                brook_handlers_destroy(h);
+                brook_conf_destroy(conf);
                 return 2;
         }
         tcopy = strdup(topics_arg);
@@ -546,12 +548,14 @@ int main(int argc, char **argv)
         consumer = brook_consumer_new(conf, h, NULL, es, sizeof(es));
         if (!consumer) {
                 fprintf(stderr, "brook-testconsumer: %s\n", es);
-                return 3;
+                rc = 3;
+                goto out;
         }
         if (brook_consumer_subscribe(consumer, topics, ntopics, es,
                                      sizeof(es))) {
                 fprintf(stderr, "brook-testconsumer: %s\n", es);
-                return 3;
+                rc = 3;
+                goto out;
         }
         signal(SIGTERM, on_signal);
         signal(SIGINT, on_signal);
@@ -568,6 +572,7 @@ int main(int argc, char **argv)
         atomic_store(&g.finished, 1);
         if (g.idle_ms)
                 pthread_join(idle, NULL);
+out:
         brook_consumer_destroy(consumer);
         brook_handlers_destroy(h);
         brook_conf_destroy(conf);

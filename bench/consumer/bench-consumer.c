@@ -26,7 +26,10 @@
  *        local UDP socket a thread drains, the lag gauge every second, a
  *        no-op event callback on "brook." and no-op span hooks.
  *   all-links  all, and the span hook reads the span links
- *        (brook_event_links(): every message's traceparent header).
+ *        (brook_event_links(): every message's traceparent header);
+ *   events / spans / exporters  one part of all alone (the no-op event
+ *        callback; the span hooks; HTTP + DogStatsD + lag), to see where
+ *        a cost comes from.
  *   Run them in one session on the same broker and input to get the
  *   telemetry overhead (docs/TELEMETRY.md, "Overhead").
  *
@@ -392,13 +395,20 @@ static void *tel_main(void *arg)
         return NULL;
 }
 
+/* Is part @p what ("events", "spans", "exporters") on? */
+static int tel_on(const char *what)
+{
+        return !strncmp(opt.telemetry, "all", 3) ||
+               !strcmp(opt.telemetry, what);
+}
+
 static void tel_conf(brook_conf_t *conf)
 {
         struct sockaddr_in sa;
         socklen_t sl = sizeof(sa);
         char es[512], v[64];
 
-        if (!strcmp(opt.telemetry, "off")) {
+        if (!tel_on("exporters")) {
                 brook_conf_set(conf, "metrics.lag.interval.ms", "0", es,
                                sizeof(es));
                 brook_conf_set(conf, "log.summary.interval.ms", "0", es,
@@ -425,17 +435,20 @@ static void tel_conf(brook_conf_t *conf)
 
 static void tel_start(brook_consumer_t *c)
 {
-        if (!strcmp(opt.telemetry, "off"))
-                return;
-        if (brook_consumer_event_attach(c, "brook.", tel_event, NULL) <= 0 ||
-            brook_consumer_set_span_hooks(c, tel_span_start, tel_span_end,
-                                          NULL) ||
-            brook_telemetry_metrics_address(brook_consumer_telemetry(c),
-                                            tel_addr, sizeof(tel_addr))) {
-                fprintf(stderr, "bench: --telemetry all: cannot attach\n");
+        if ((tel_on("events") &&
+             brook_consumer_event_attach(c, "brook.", tel_event, NULL) <= 0) ||
+            (tel_on("spans") &&
+             brook_consumer_set_span_hooks(c, tel_span_start, tel_span_end,
+                                           NULL)) ||
+            (tel_on("exporters") &&
+             brook_telemetry_metrics_address(brook_consumer_telemetry(c),
+                                             tel_addr, sizeof(tel_addr)))) {
+                fprintf(stderr, "bench: --telemetry %s: cannot attach\n",
+                        opt.telemetry);
                 exit(1);
         }
-        pthread_create(&tel_thr, NULL, tel_main, NULL);
+        if (tel_on("exporters"))
+                pthread_create(&tel_thr, NULL, tel_main, NULL);
 }
 
 static void tel_stop(void)
@@ -561,7 +574,8 @@ int main(int argc, char **argv)
                         opt.sets[opt.nsets++] = v;
                 else if (!strcmp(a, "--telemetry") &&
                          (!strcmp(v, "off") || !strcmp(v, "all") ||
-                          !strcmp(v, "all-links")))
+                          !strcmp(v, "all-links") || !strcmp(v, "events") ||
+                          !strcmp(v, "spans") || !strcmp(v, "exporters")))
                         opt.telemetry = v;
                 else
                         usage();
