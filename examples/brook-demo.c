@@ -124,9 +124,9 @@ static void bar(const progress_t *p, long done, double secs, int final)
         for (i = 0; i < width; i++)
                 b[i] = i < fill ? '#' : '.';
         b[width] = '\0';
-        fprintf(stderr, "\r  %-16s [%s] %3d%% %8ld/%ld %7.0f msg/s%s",
-                p->label, b, (int)(100.0 * (double)done / (double)p->total),
-                done, p->total, secs > 0 ? (double)done / secs : 0.0,
+        fprintf(stderr, "\r  %-16s [%s] %3d%% %8ld/%ld %7.0f msg/s%s", p->label,
+                b, (int)(100.0 * (double)done / (double)p->total), done,
+                p->total, secs > 0 ? (double)done / secs : 0.0,
                 final ? "\n" : "");
 }
 
@@ -198,8 +198,7 @@ static int create_topic(const char *bootstraps, const char *topic,
         size_t cnt;
         int rc = -1;
 
-        rd_kafka_conf_set(rkc, "bootstrap.servers", bootstraps, es,
-                          sizeof(es));
+        rd_kafka_conf_set(rkc, "bootstrap.servers", bootstraps, es, sizeof(es));
         if (!(rk = rd_kafka_new(RD_KAFKA_PRODUCER, rkc, es, sizeof(es)))) {
                 fprintf(stderr, "demo: %s\n", es);
                 return -1;
@@ -236,8 +235,7 @@ static int produce(const char *bootstraps, const char *topic)
         rd_kafka_t *rk;
         long i;
 
-        rd_kafka_conf_set(rkc, "bootstrap.servers", bootstraps, es,
-                          sizeof(es));
+        rd_kafka_conf_set(rkc, "bootstrap.servers", bootstraps, es, sizeof(es));
         /* lz4 keeps each partition of the embedded cluster under its
          * ~5 MiB retention for the default workload. */
         rd_kafka_conf_set(rkc, "compression.type", "lz4", es, sizeof(es));
@@ -280,11 +278,10 @@ static int produce(const char *bootstraps, const char *topic)
         progress_stop(&prog);
         free(val);
         rd_kafka_destroy(rk);
-        if (atomic_load(&delivery_errors) || atomic_load(&delivered) !=
-                                                   opt.messages) {
+        if (atomic_load(&delivery_errors) ||
+            atomic_load(&delivered) != opt.messages) {
                 fprintf(stderr, "demo: %ld delivered, %ld failed\n",
-                        atomic_load(&delivered),
-                        atomic_load(&delivery_errors));
+                        atomic_load(&delivered), atomic_load(&delivery_errors));
                 return -1;
         }
         return 0;
@@ -324,8 +321,7 @@ static int consume(const char *bootstraps, brook_mock_cluster_t *mc,
         brook_conf_set_log_cb(conf, quiet_log);
         if (batch) {
                 brook_conf_set(conf, "batch.size", bs, es, sizeof(es));
-                brook_conf_set(conf, "batch.timeout.ms", "100", es,
-                               sizeof(es));
+                brook_conf_set(conf, "batch.timeout.ms", "100", es, sizeof(es));
                 brook_handlers_set_batch(h, on_batch);
         } else {
                 brook_handlers_set_message(h, on_message);
@@ -358,9 +354,8 @@ static int consume(const char *bootstraps, brook_mock_cluster_t *mc,
 
 static void usage(void)
 {
-        fprintf(stderr,
-                "usage: brook-demo [--brokers H:P] [--messages N] "
-                "[--partitions P] [--batch-size B] [--value-size S]\n");
+        fprintf(stderr, "usage: brook-demo [--brokers H:P] [--messages N] "
+                        "[--partitions P] [--batch-size B] [--value-size S]\n");
         exit(2);
 }
 
@@ -389,8 +384,7 @@ static void parse_args(int argc, char **argv)
                 i++;
         }
         if (opt.messages < 1 || opt.partitions < 1 || opt.partitions > 256 ||
-            opt.batch_size < 1 || opt.value_size < 8 ||
-            opt.value_size > 100000)
+            opt.batch_size < 1 || opt.value_size < 8 || opt.value_size > 100000)
                 usage();
 }
 
@@ -420,9 +414,8 @@ int main(int argc, char **argv)
         }
         printf("brook %s demo on %s: %ld keyed messages over %d partitions "
                "(topic %s)\n",
-               brook_version_str(),
-               mc ? "the embedded cluster" : bootstraps, opt.messages,
-               opt.partitions, topic);
+               brook_version_str(), mc ? "the embedded cluster" : bootstraps,
+               opt.messages, opt.partitions, topic);
         if (produce(bootstraps, topic) ||
             consume(bootstraps, mc, topic, 0, &single) ||
             consume(bootstraps, mc, topic, 1, &batch)) {
@@ -440,8 +433,7 @@ int main(int argc, char **argv)
                         fprintf(stderr,
                                 "demo: partition %d: produced %ld, consumed "
                                 "%ld (single) / %ld (batch)\n",
-                                p, want, single.per_part[p],
-                                batch.per_part[p]);
+                                p, want, single.per_part[p], batch.per_part[p]);
                         ok = 0;
                 }
         }

@@ -42,8 +42,7 @@ int brook__acc_ready(const brook__acc_t *acc, const brook__limits_t *lim,
                now >= acc->first_us + lim->timeout_us;
 }
 
-int64_t brook__acc_deadline(const brook__acc_t *acc,
-                            const brook__limits_t *lim)
+int64_t brook__acc_deadline(const brook__acc_t *acc, const brook__limits_t *lim)
 {
         if (!acc->cnt)
                 return INT64_MAX;

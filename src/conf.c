@@ -19,8 +19,8 @@ typedef struct kv_s {
 } kv_t;
 
 struct brook_conf_s {
-        char **vals;  /* [brook__props_cnt], NULL: default */
-        kv_t *pass;   /* pass-through keys in the order set */
+        char **vals; /* [brook__props_cnt], NULL: default */
+        kv_t *pass;  /* pass-through keys in the order set */
         size_t pass_cnt, pass_cap;
         brook_log_cb_t *log_cb;
         void *opaque;
@@ -216,8 +216,8 @@ brook_err_t brook__prop_validate(const brook__prop_t *p, const char *value,
                         brook__errstr(errstr, errstr_size,
                                       "%s: %lld is out of range "
                                       "(allowed: %lld..%lld)",
-                                      p->name, (long long)iv,
-                                      (long long)p->min, (long long)p->max);
+                                      p->name, (long long)iv, (long long)p->min,
+                                      (long long)p->max);
                         return BROOK_ERR_CONF_INVALID;
                 }
                 return BROOK_OK;
@@ -362,9 +362,9 @@ brook_err_t brook_conf_get(const brook_conf_t *conf, const char *name,
 
 int brook__conf_is_secret(const char *name)
 {
-        static const char *pats[] = {"password", "secret", "sasl.oauthbearer",
-                                     "ssl.key.pem", "ssl_key", "token",
-                                     "credential"};
+        static const char *pats[] = {
+            "password", "secret", "sasl.oauthbearer", "ssl.key.pem",
+            "ssl_key",  "token",  "credential"};
         size_t i;
 
         for (i = 0; i < sizeof(pats) / sizeof(pats[0]); i++)
@@ -558,8 +558,7 @@ int brook__conf_is_set(const brook_conf_t *conf, const char *name)
 
 brook_err_t brook__conf_foreach(const brook_conf_t *conf, const char *prefix,
                                 brook_err_t (*cb)(const char *name,
-                                                  const char *value,
-                                                  void *arg),
+                                                  const char *value, void *arg),
                                 void *arg)
 {
         size_t i, pl = strlen(prefix);
@@ -568,8 +567,8 @@ brook_err_t brook__conf_foreach(const brook_conf_t *conf, const char *prefix,
         for (i = 0; i < conf->pass_cnt; i++) {
                 if (strncmp(conf->pass[i].name, prefix, pl))
                         continue;
-                if ((err = cb(conf->pass[i].name + pl, conf->pass[i].value,
-                              arg)))
+                if ((err =
+                         cb(conf->pass[i].name + pl, conf->pass[i].value, arg)))
                         return err;
         }
         return BROOK_OK;

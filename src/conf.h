@@ -15,11 +15,11 @@ typedef enum {
 } brook__ptype_t;
 
 /* Property flags. */
-#define BROOK__PF_SECRET 0x1   /* redacted in dumps and logs */
-#define BROOK__PF_RUNTIME 0x2  /* may change at run time */
+#define BROOK__PF_SECRET   0x1 /* redacted in dumps and logs */
+#define BROOK__PF_RUNTIME  0x2 /* may change at run time */
 #define BROOK__PF_CONSUMER 0x4 /* read by the batch consumer */
-#define BROOK__PF_STREAMS 0x8  /* read by the streams runtime */
-#define BROOK__PF_ALL (BROOK__PF_CONSUMER | BROOK__PF_STREAMS)
+#define BROOK__PF_STREAMS  0x8 /* read by the streams runtime */
+#define BROOK__PF_ALL      (BROOK__PF_CONSUMER | BROOK__PF_STREAMS)
 
 /* Which component reads a property: picks the default. */
 typedef enum {
@@ -75,8 +75,7 @@ int brook__parse_bool(const char *s, int *out);
  */
 brook_err_t brook__conf_foreach(const brook_conf_t *conf, const char *prefix,
                                 brook_err_t (*cb)(const char *name,
-                                                  const char *value,
-                                                  void *arg),
+                                                  const char *value, void *arg),
                                 void *arg);
 
 /* Is a property name a secret (for redaction)? */

@@ -20,8 +20,8 @@ void brook__logger_init(brook__logger_t *lg, const brook_conf_t *conf,
 
         memset(lg, 0, sizeof(*lg));
         lg->level = levels[li < 0 ? 2 : li];
-        lg->json = brook__conf_enum(conf, "log.format",
-                                    BROOK__SCOPE_CONSUMER) == 1;
+        lg->json =
+            brook__conf_enum(conf, "log.format", BROOK__SCOPE_CONSUMER) == 1;
         lg->cb = brook__conf_log_cb(conf);
         lg->opaque = brook__conf_opaque(conf);
         snprintf(lg->component, sizeof(lg->component), "%s", component);
@@ -173,10 +173,10 @@ void brook__log(const brook__logger_t *lg, brook_log_level_t level,
         snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
                  tm.tm_min, tm.tm_sec, (long)(now.tv_nsec / 1000000) % 1000);
-        snprintf(line, sizeof(line), "ts=%s level=%s component=%s event=%s%s%s%s%s",
-                 ts, level_name(level), lg->component, event,
-                 *lg->ident ? " " : "", lg->ident, *fields ? " " : "",
-                 fields);
+        snprintf(line, sizeof(line),
+                 "ts=%s level=%s component=%s event=%s%s%s%s%s", ts,
+                 level_name(level), lg->component, event, *lg->ident ? " " : "",
+                 lg->ident, *fields ? " " : "", fields);
         if (lg->json) {
                 logfmt_to_json(line, json, sizeof(json));
                 out = json;

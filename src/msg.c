@@ -52,9 +52,9 @@ int64_t brook_msg_timestamp(const brook_msg_t *msg, brook_ts_type_t *typep)
         if (typep)
                 *typep = t == RD_KAFKA_TIMESTAMP_CREATE_TIME
                              ? BROOK_TS_CREATE_TIME
-                             : t == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME
-                                   ? BROOK_TS_LOG_APPEND_TIME
-                                   : BROOK_TS_NONE;
+                         : t == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME
+                             ? BROOK_TS_LOG_APPEND_TIME
+                             : BROOK_TS_NONE;
         return ts;
 }
 

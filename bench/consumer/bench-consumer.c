@@ -56,7 +56,7 @@
 
 #include "brook/brook.h"
 
-#define MAX_SETS 32
+#define MAX_SETS    32
 #define LAT_BUCKETS 131072 /* 1 ms buckets up to 131 s */
 
 static struct {
@@ -68,8 +68,12 @@ static struct {
         const char *sets[MAX_SETS];
         int nsets;
         const char *telemetry; /* NULL, "off" or "all" */
-} opt = {.count = 1000000, .batch_size = 100, .concurrency = 10,
-         .value_size = 100, .keys = 10000, .seed = 42};
+} opt = {.count = 1000000,
+         .batch_size = 100,
+         .concurrency = 10,
+         .value_size = 100,
+         .keys = 10000,
+         .seed = 42};
 
 static atomic_long done;
 static atomic_llong first_ns, last_ns, bytes;
@@ -286,8 +290,7 @@ static int run_raw(void)
         rd_kafka_conf_set(rkc, "bootstrap.servers", opt.brokers, es,
                           sizeof(es));
         rd_kafka_conf_set(rkc, "group.id", opt.group, es, sizeof(es));
-        rd_kafka_conf_set(rkc, "auto.offset.reset", "earliest", es,
-                          sizeof(es));
+        rd_kafka_conf_set(rkc, "auto.offset.reset", "earliest", es, sizeof(es));
         if (!(rk = rd_kafka_new(RD_KAFKA_CONSUMER, rkc, es, sizeof(es)))) {
                 fprintf(stderr, "bench: %s\n", es);
                 return 1;
@@ -299,8 +302,7 @@ static int run_raw(void)
         rd_kafka_topic_partition_list_destroy(l);
         q = rd_kafka_queue_get_consumer(rk);
         while (atomic_load(&done) < opt.count) {
-                ssize_t n = rd_kafka_consume_batch_queue(q, 100, msgs, 1024),
-                        i;
+                ssize_t n = rd_kafka_consume_batch_queue(q, 100, msgs, 1024), i;
                 size_t b = 0;
                 int64_t now = wall_ms();
                 long ok = 0;
@@ -308,9 +310,9 @@ static int run_raw(void)
                 for (i = 0; i < n; i++) {
                         if (!msgs[i]->err) {
                                 b += msgs[i]->len + msgs[i]->key_len;
-                                latency(rd_kafka_message_timestamp(msgs[i],
-                                                                   NULL),
-                                        now);
+                                latency(
+                                    rd_kafka_message_timestamp(msgs[i], NULL),
+                                    now);
                                 ok++;
                         }
                         rd_kafka_message_destroy(msgs[i]);
@@ -429,17 +431,15 @@ static void tel_conf(brook_conf_t *conf)
         brook_conf_set(conf, "metrics.statsd.interval.ms", "1000", es,
                        sizeof(es));
         brook_conf_set(conf, "metrics.listen", "127.0.0.1:0", es, sizeof(es));
-        brook_conf_set(conf, "metrics.lag.interval.ms", "1000", es,
-                       sizeof(es));
+        brook_conf_set(conf, "metrics.lag.interval.ms", "1000", es, sizeof(es));
 }
 
 static void tel_start(brook_consumer_t *c)
 {
         if ((tel_on("events") &&
              brook_consumer_event_attach(c, "brook.", tel_event, NULL) <= 0) ||
-            (tel_on("spans") &&
-             brook_consumer_set_span_hooks(c, tel_span_start, tel_span_end,
-                                           NULL)) ||
+            (tel_on("spans") && brook_consumer_set_span_hooks(
+                                    c, tel_span_start, tel_span_end, NULL)) ||
             (tel_on("exporters") &&
              brook_telemetry_metrics_address(brook_consumer_telemetry(c),
                                              tel_addr, sizeof(tel_addr)))) {
@@ -475,8 +475,7 @@ static int run_brook(void)
         brook_conf_set(conf, "bootstrap.servers", opt.brokers, es, sizeof(es));
         brook_conf_set(conf, "group.id", opt.group, es, sizeof(es));
         brook_conf_set(conf, "log.level", "warn", es, sizeof(es));
-        if (!strcmp(opt.kase, "brook-batch") ||
-            !strcmp(opt.kase, "io-batch")) {
+        if (!strcmp(opt.kase, "brook-batch") || !strcmp(opt.kase, "io-batch")) {
                 brook_handlers_set_batch(h, on_batch);
                 snprintf(v, sizeof(v), "%d", opt.batch_size);
                 brook_conf_set(conf, "batch.size", v, es, sizeof(es));
@@ -495,8 +494,8 @@ static int run_brook(void)
                 char name[256];
                 const char *eq = strchr(opt.sets[i], '=');
 
-                snprintf(name, sizeof(name), "%.*s",
-                         (int)(eq - opt.sets[i]), opt.sets[i]);
+                snprintf(name, sizeof(name), "%.*s", (int)(eq - opt.sets[i]),
+                         opt.sets[i]);
                 if (brook_conf_set(conf, name, eq + 1, es, sizeof(es))) {
                         fprintf(stderr, "bench: %s\n", es);
                         return 2;

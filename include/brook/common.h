@@ -48,28 +48,28 @@ BROOK_EXPORT const char *brook_version_str(void);
  * accompanying error string.
  */
 typedef enum brook_err_e {
-        BROOK_OK = 0,                   /**< success */
-        BROOK_ERR_INVALID_ARG = 1,      /**< bad argument to a function */
-        BROOK_ERR_CONF_UNKNOWN = 2,     /**< unknown configuration property */
-        BROOK_ERR_CONF_INVALID = 3,     /**< invalid configuration value */
-        BROOK_ERR_NO_MEM = 4,           /**< out of memory */
-        BROOK_ERR_KAFKA = 5,            /**< error from Kafka / librdkafka */
-        BROOK_ERR_STATE = 6,            /**< call not valid in this state */
-        BROOK_ERR_HANDLER = 7,          /**< a handler reported a failure */
-        BROOK_ERR_TIMED_OUT = 8,        /**< operation timed out */
-        BROOK_ERR_DEAD_LETTER = 9,      /**< message could not be dead-lettered
-                                             or dead letters are disabled */
-        BROOK_ERR_DECODE = 10,          /**< a record could not be decoded */
-        BROOK_ERR_STORE = 11,           /**< state store (RocksDB) error */
-        BROOK_ERR_NOT_FOUND = 12,       /**< key / name not found */
-        BROOK_ERR_TOPOLOGY = 13,        /**< invalid topology */
-        BROOK_ERR_UNKNOWN_TOPIC = 14,   /**< topic does not exist */
-        BROOK_ERR_TRANSPORT = 15,       /**< broker(s) unreachable */
-        BROOK_ERR_FATAL = 16,           /**< unrecoverable error */
-        BROOK_ERR_IO = 17,              /**< file system error */
-        BROOK_ERR_LOCKED = 18,          /**< resource locked by another owner */
-        BROOK_ERR_CORRUPT = 19,         /**< corrupt file or data */
-        BROOK_ERR__END                  /**< not an error: count of codes */
+        BROOK_OK = 0,                 /**< success */
+        BROOK_ERR_INVALID_ARG = 1,    /**< bad argument to a function */
+        BROOK_ERR_CONF_UNKNOWN = 2,   /**< unknown configuration property */
+        BROOK_ERR_CONF_INVALID = 3,   /**< invalid configuration value */
+        BROOK_ERR_NO_MEM = 4,         /**< out of memory */
+        BROOK_ERR_KAFKA = 5,          /**< error from Kafka / librdkafka */
+        BROOK_ERR_STATE = 6,          /**< call not valid in this state */
+        BROOK_ERR_HANDLER = 7,        /**< a handler reported a failure */
+        BROOK_ERR_TIMED_OUT = 8,      /**< operation timed out */
+        BROOK_ERR_DEAD_LETTER = 9,    /**< message could not be dead-lettered
+                                           or dead letters are disabled */
+        BROOK_ERR_DECODE = 10,        /**< a record could not be decoded */
+        BROOK_ERR_STORE = 11,         /**< state store (RocksDB) error */
+        BROOK_ERR_NOT_FOUND = 12,     /**< key / name not found */
+        BROOK_ERR_TOPOLOGY = 13,      /**< invalid topology */
+        BROOK_ERR_UNKNOWN_TOPIC = 14, /**< topic does not exist */
+        BROOK_ERR_TRANSPORT = 15,     /**< broker(s) unreachable */
+        BROOK_ERR_FATAL = 16,         /**< unrecoverable error */
+        BROOK_ERR_IO = 17,            /**< file system error */
+        BROOK_ERR_LOCKED = 18,        /**< resource locked by another owner */
+        BROOK_ERR_CORRUPT = 19,       /**< corrupt file or data */
+        BROOK_ERR__END                /**< not an error: count of codes */
 } brook_err_t;
 
 /**

@@ -50,8 +50,8 @@ typedef brook_err_t(brook_batch_handler_t)(brook_batch_t *batch, void *opaque);
  *        topic (or skipped by `dead.letter.policy=skip`).
  * @remark Called on the run() thread. Default: an ERROR log line.
  */
-typedef void(brook_dead_letter_cb_t)(const brook_msg_t *msg,
-                                     const char *reason, void *opaque);
+typedef void(brook_dead_letter_cb_t)(const brook_msg_t *msg, const char *reason,
+                                     void *opaque);
 
 /**
  * @brief Per-message result of the default batch handler in async mode:
@@ -138,10 +138,9 @@ BROOK_EXPORT void brook_handlers_set_partitions(brook_handlers_t *h,
  * @param errstr   receives the reason on failure.
  * @returns the consumer, or NULL on failure with @p errstr set.
  */
-BROOK_EXPORT brook_consumer_t *brook_consumer_new(const brook_conf_t *conf,
-                                                  const brook_handlers_t *handlers,
-                                                  void *opaque, char *errstr,
-                                                  size_t errstr_size);
+BROOK_EXPORT brook_consumer_t *
+brook_consumer_new(const brook_conf_t *conf, const brook_handlers_t *handlers,
+                   void *opaque, char *errstr, size_t errstr_size);
 
 /**
  * @brief Subscribe to @p topic_cnt topics (replaces a previous
@@ -184,9 +183,11 @@ BROOK_EXPORT void brook_consumer_stop(brook_consumer_t *c);
  *          time.
  * @remark Thread-safe.
  */
-BROOK_EXPORT brook_err_t brook_consumer_update_batch_config(
-    brook_consumer_t *c, const char *name, const char *value, char *errstr,
-    size_t errstr_size);
+BROOK_EXPORT brook_err_t brook_consumer_update_batch_config(brook_consumer_t *c,
+                                                            const char *name,
+                                                            const char *value,
+                                                            char *errstr,
+                                                            size_t errstr_size);
 
 /**
  * @brief Free the consumer. Accepts NULL. Call after brook_consumer_run()

@@ -24,9 +24,8 @@ typedef struct brook_mock_cluster_s brook_mock_cluster_t;
  * @brief Start an embedded cluster of @p broker_cnt brokers on loopback.
  * @returns the cluster, or NULL with @p errstr set.
  */
-BROOK_EXPORT brook_mock_cluster_t *brook_mock_cluster_new(int broker_cnt,
-                                                          char *errstr,
-                                                          size_t errstr_size);
+BROOK_EXPORT brook_mock_cluster_t *
+brook_mock_cluster_new(int broker_cnt, char *errstr, size_t errstr_size);
 
 /**
  * @brief The cluster's bootstrap servers ("127.0.0.1:port,...").

@@ -108,8 +108,7 @@ void test_produce(const char *bootstraps, const char *topic, int partitions,
         rd_kafka_t *rk;
         int64_t i;
 
-        rd_kafka_conf_set(rkc, "bootstrap.servers", bootstraps, es,
-                          sizeof(es));
+        rd_kafka_conf_set(rkc, "bootstrap.servers", bootstraps, es, sizeof(es));
         rd_kafka_conf_set(rkc, "linger.ms", "5", es, sizeof(es));
         rd_kafka_conf_set(rkc, "queue.buffering.max.messages", "1000000", es,
                           sizeof(es));
@@ -124,9 +123,9 @@ void test_produce(const char *bootstraps, const char *topic, int partitions,
                 do {
                         err = rd_kafka_producev(
                             rk, RD_KAFKA_V_TOPIC(topic),
-                            RD_KAFKA_V_PARTITION(
-                                partitions ? (int32_t)(i % partitions)
-                                           : RD_KAFKA_PARTITION_UA),
+                            RD_KAFKA_V_PARTITION(partitions
+                                                     ? (int32_t)(i % partitions)
+                                                     : RD_KAFKA_PARTITION_UA),
                             RD_KAFKA_V_KEY(key, strlen(key)),
                             RD_KAFKA_V_VALUE(val, strlen(val)),
                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -168,8 +167,7 @@ int64_t test_committed(const char *bootstraps, const char *group,
         rd_kafka_resp_err_t err;
         int64_t off;
 
-        rd_kafka_conf_set(rkc, "bootstrap.servers", bootstraps, es,
-                          sizeof(es));
+        rd_kafka_conf_set(rkc, "bootstrap.servers", bootstraps, es, sizeof(es));
         rd_kafka_conf_set(rkc, "group.id", group, es, sizeof(es));
         if (!(rk = rd_kafka_new(RD_KAFKA_CONSUMER, rkc, es, sizeof(es))))
                 TEST_FAIL("consumer: %s", es);
@@ -284,8 +282,7 @@ void test_seen_batch(test_seen_t *s, const brook_batch_t *b)
         for (i = 0; i < n; i++) {
                 brook_msg_t *m = brook_batch_msg(b, i);
 
-                seen_add_locked(s, brook_msg_partition(m),
-                                brook_msg_offset(m));
+                seen_add_locked(s, brook_msg_partition(m), brook_msg_offset(m));
         }
         pthread_mutex_unlock(&s->lock);
 }
@@ -320,8 +317,7 @@ void test_seen_free(test_seen_t *s)
         pthread_mutex_destroy(&s->lock);
 }
 
-void test_env_init(test_env_t *e, const char *name, int partitions,
-                   int64_t cnt)
+void test_env_init(test_env_t *e, const char *name, int partitions, int64_t cnt)
 {
         char es[512];
 
@@ -332,9 +328,9 @@ void test_env_init(test_env_t *e, const char *name, int partitions,
         e->mc = brook_mock_cluster_new(1, es, sizeof(es));
         TEST_ASSERT(e->mc, "embedded cluster: %s", es);
         e->bootstraps = brook_mock_cluster_bootstraps(e->mc);
-        TEST_ASSERT(!brook_mock_cluster_create_topic(e->mc, e->topic,
-                                                     partitions, 1),
-                    "create topic");
+        TEST_ASSERT(
+            !brook_mock_cluster_create_topic(e->mc, e->topic, partitions, 1),
+            "create topic");
         if (cnt > 0)
                 test_produce(e->bootstraps, e->topic, partitions, cnt);
 }
@@ -355,8 +351,8 @@ brook_consumer_t *test_env_consumer(test_env_t *e, brook_conf_t *conf,
 {
         char es[512];
         const char *topic = e->topic;
-        brook_consumer_t *c = brook_consumer_new(conf, h, opaque, es,
-                                                 sizeof(es));
+        brook_consumer_t *c =
+            brook_consumer_new(conf, h, opaque, es, sizeof(es));
 
         TEST_ASSERT(c, "consumer: %s", es);
         TEST_ASSERT(!brook_consumer_subscribe(c, &topic, 1, es, sizeof(es)),
@@ -396,17 +392,15 @@ size_t test_read_topic(const char *bootstraps, const char *topic,
         int64_t *hi, remaining = 0, deadline;
         int p, np;
 
-        rd_kafka_conf_set(rkc, "bootstrap.servers", bootstraps, es,
-                          sizeof(es));
-        rd_kafka_conf_set(rkc, "group.id", "brook-test-reader", es,
-                          sizeof(es));
+        rd_kafka_conf_set(rkc, "bootstrap.servers", bootstraps, es, sizeof(es));
+        rd_kafka_conf_set(rkc, "group.id", "brook-test-reader", es, sizeof(es));
         rd_kafka_conf_set(rkc, "enable.auto.commit", "false", es, sizeof(es));
         if (!(rk = rd_kafka_new(RD_KAFKA_CONSUMER, rkc, es, sizeof(es))))
                 TEST_FAIL("reader: %s", es);
         rkt = rd_kafka_topic_new(rk, topic, NULL);
-        TEST_ASSERT(!rd_kafka_metadata(rk, 0, rkt, &md,
-                                       (int)test_timeout_ms(10000)),
-                    "metadata of %s", topic);
+        TEST_ASSERT(
+            !rd_kafka_metadata(rk, 0, rkt, &md, (int)test_timeout_ms(10000)),
+            "metadata of %s", topic);
         TEST_ASSERT(md->topic_cnt == 1 && !md->topics[0].err, "topic %s: %s",
                     topic, rd_kafka_err2str(md->topics[0].err));
         np = md->topics[0].partition_cnt;
@@ -417,14 +411,14 @@ size_t test_read_topic(const char *bootstraps, const char *topic,
         for (p = 0; p < np; p++) {
                 int64_t lo;
 
-                TEST_ASSERT(!rd_kafka_query_watermark_offsets(
-                                rk, topic, p, &lo, &hi[p],
-                                (int)test_timeout_ms(10000)),
-                            "watermarks");
+                TEST_ASSERT(
+                    !rd_kafka_query_watermark_offsets(
+                        rk, topic, p, &lo, &hi[p], (int)test_timeout_ms(10000)),
+                    "watermarks");
                 remaining += hi[p] - lo;
                 if (hi[p] > lo)
-                        rd_kafka_topic_partition_list_add(l, topic, p)
-                            ->offset = lo;
+                        rd_kafka_topic_partition_list_add(l, topic, p)->offset =
+                            lo;
         }
         if (l->cnt)
                 TEST_ASSERT(!rd_kafka_assign(rk, l), "assign");
@@ -459,8 +453,8 @@ size_t test_read_topic(const char *bootstraps, const char *topic,
                         r->hdr_cnt = rd_kafka_header_cnt(hdrs);
                         r->hdr_names = calloc(r->hdr_cnt, sizeof(char *));
                         r->hdr_values = calloc(r->hdr_cnt, sizeof(char *));
-                        for (i = 0; !rd_kafka_header_get_all(hdrs, i, &hn, &hv,
-                                                             &hs);
+                        for (i = 0;
+                             !rd_kafka_header_get_all(hdrs, i, &hn, &hv, &hs);
                              i++) {
                                 r->hdr_names[i] = strdup(hn);
                                 r->hdr_values[i] = dup_bytes(hv, hs);

@@ -14,30 +14,30 @@
 #include "brook/brook.h"
 #include "brook/testing.h"
 
-#define TEST_FAIL(...)                                                        \
-        do {                                                                  \
-                fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);          \
-                fprintf(stderr, __VA_ARGS__);                                 \
-                fprintf(stderr, "\n");                                        \
-                exit(1);                                                      \
+#define TEST_FAIL(...)                                                         \
+        do {                                                                   \
+                fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);           \
+                fprintf(stderr, __VA_ARGS__);                                  \
+                fprintf(stderr, "\n");                                         \
+                exit(1);                                                       \
         } while (0)
 
-#define TEST_ASSERT(cond, ...)                                                \
-        do {                                                                  \
-                if (!(cond)) {                                                \
+#define TEST_ASSERT(cond, ...)                                                 \
+        do {                                                                   \
+                if (!(cond)) {                                                 \
                         fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__,          \
-                                __LINE__, #cond);                             \
-                        fprintf(stderr, __VA_ARGS__);                         \
-                        fprintf(stderr, "\n");                                \
-                        exit(1);                                              \
-                }                                                             \
+                                __LINE__, #cond);                              \
+                        fprintf(stderr, __VA_ARGS__);                          \
+                        fprintf(stderr, "\n");                                 \
+                        exit(1);                                               \
+                }                                                              \
         } while (0)
 
-#define TEST_SAY(...)                                                         \
-        do {                                                                  \
-                fprintf(stderr, "[%8.3fs] ", test_elapsed());                 \
-                fprintf(stderr, __VA_ARGS__);                                 \
-                fprintf(stderr, "\n");                                        \
+#define TEST_SAY(...)                                                          \
+        do {                                                                   \
+                fprintf(stderr, "[%8.3fs] ", test_elapsed());                  \
+                fprintf(stderr, __VA_ARGS__);                                  \
+                fprintf(stderr, "\n");                                         \
         } while (0)
 
 /* Seconds since the test started. */
@@ -104,11 +104,11 @@ int64_t test_now_ms(void);
 typedef struct test_seen_s {
         pthread_mutex_t lock;
         int parts;
-        int64_t cap;      /* offsets per partition */
-        uint16_t **hits;  /* [parts][cap] times seen */
-        int64_t total;    /* distinct pairs seen */
-        int64_t dups;     /* repeated deliveries */
-        int64_t calls;    /* handler calls */
+        int64_t cap;     /* offsets per partition */
+        uint16_t **hits; /* [parts][cap] times seen */
+        int64_t total;   /* distinct pairs seen */
+        int64_t dups;    /* repeated deliveries */
+        int64_t calls;   /* handler calls */
         int64_t max_batch;
 } test_seen_t;
 

@@ -88,8 +88,9 @@ int mtx_timedlock(mtx_t *restrict m, const struct timespec *restrict ts)
 {
         int r = pthread_mutex_timedlock((pthread_mutex_t *)m, ts);
 
-        return r == 0 ? thrd_success
-                      : r == ETIMEDOUT ? thrd_timedout : thrd_error;
+        return r == 0           ? thrd_success
+               : r == ETIMEDOUT ? thrd_timedout
+                                : thrd_error;
 }
 
 int mtx_unlock(mtx_t *m)
@@ -134,8 +135,9 @@ int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m,
         int r = pthread_cond_timedwait((pthread_cond_t *)c,
                                        (pthread_mutex_t *)m, ts);
 
-        return r == 0 ? thrd_success
-                      : r == ETIMEDOUT ? thrd_timedout : thrd_error;
+        return r == 0           ? thrd_success
+               : r == ETIMEDOUT ? thrd_timedout
+                                : thrd_error;
 }
 
 void cnd_destroy(cnd_t *c)

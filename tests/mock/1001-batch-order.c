@@ -8,7 +8,7 @@
 #include "test.h"
 
 #define PARTS 4
-#define CNT 20000
+#define CNT   20000
 
 static int64_t next_off[PARTS];
 static int64_t seen;
@@ -54,7 +54,8 @@ int main(void)
         int p;
 
         TEST_ASSERT(mc, "%s", es);
-        TEST_ASSERT(!brook_mock_cluster_create_topic(mc, topic, PARTS, 1), "topic");
+        TEST_ASSERT(!brook_mock_cluster_create_topic(mc, topic, PARTS, 1),
+                    "topic");
         test_produce(brook_mock_cluster_bootstraps(mc), topic, PARTS, CNT);
         TEST_ASSERT(!brook_mock_cluster_conf_apply(mc, conf), "conf");
         test_conf_set(conf, "group.id", group);
@@ -63,7 +64,8 @@ int main(void)
         brook_handlers_set_batch(h, on_batch);
         c = brook_consumer_new(conf, h, NULL, es, sizeof(es));
         TEST_ASSERT(c, "consumer: %s", es);
-        TEST_ASSERT(!brook_consumer_subscribe(c, &topic, 1, es, sizeof(es)), "%s", es);
+        TEST_ASSERT(!brook_consumer_subscribe(c, &topic, 1, es, sizeof(es)),
+                    "%s", es);
         test_runner_start(&r, c);
         deadline = test_now_ms() + test_timeout_ms(60000);
         while (__atomic_load_n(&seen, __ATOMIC_SEQ_CST) < CNT &&
@@ -71,15 +73,17 @@ int main(void)
                 test_sleep_ms(50);
         TEST_ASSERT(seen == CNT, "seen %lld of %d", (long long)seen, CNT);
         for (p = 0; p < PARTS; p++) {
-                int64_t off = test_wait_committed(
-                    brook_mock_cluster_bootstraps(mc), group, topic, p,
-                    CNT / PARTS, 10000);
+                int64_t off =
+                    test_wait_committed(brook_mock_cluster_bootstraps(mc),
+                                        group, topic, p, CNT / PARTS, 10000);
                 TEST_ASSERT(off == CNT / PARTS, "partition %d committed %lld",
                             p, (long long)off);
         }
         TEST_ASSERT(!test_runner_stop(&r), "run() returned an error");
-        TEST_SAY("max batch %d, all %d seen in order, committed", max_batch, CNT);
-        TEST_ASSERT(max_batch == 100, "batches never filled: max %d", max_batch);
+        TEST_SAY("max batch %d, all %d seen in order, committed", max_batch,
+                 CNT);
+        TEST_ASSERT(max_batch == 100, "batches never filled: max %d",
+                    max_batch);
         brook_consumer_destroy(c);
         brook_handlers_destroy(h);
         brook_conf_destroy(conf);

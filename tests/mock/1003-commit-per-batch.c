@@ -21,8 +21,8 @@ static brook_err_t on_batch(brook_batch_t *b, void *opaque)
         committed = test_wait_committed(bs, grp, top, 0,
                                         first == 0 ? -1001 : first, 10000);
         TEST_ASSERT(committed == (first == 0 ? -1001 : first),
-                    "before batch at %lld: committed %lld",
-                    (long long)first, (long long)committed);
+                    "before batch at %lld: committed %lld", (long long)first,
+                    (long long)committed);
         prev_end = brook_batch_last_offset(b) + 1;
         batches++;
         return BROOK_OK;
@@ -52,7 +52,8 @@ int main(void)
         while (__atomic_load_n(&prev_end, __ATOMIC_SEQ_CST) < 1000 &&
                test_now_ms() < deadline)
                 test_sleep_ms(20);
-        TEST_ASSERT(prev_end == 1000, "processed up to %lld", (long long)prev_end);
+        TEST_ASSERT(prev_end == 1000, "processed up to %lld",
+                    (long long)prev_end);
         TEST_ASSERT(test_wait_committed(bs, grp, top, 0, 1000, 10000) == 1000,
                     "final commit");
         TEST_ASSERT(!test_runner_stop(&r), "run() failed");

@@ -5,7 +5,7 @@
 #include "test.h"
 
 #define PARTS 4
-#define CNT 4000
+#define CNT   4000
 
 static test_seen_t seen;
 static int64_t first_seen[PARTS];
@@ -61,7 +61,8 @@ int main(void)
         test_seen_init(&seen, PARTS, CNT);
         run_until(&e, 1500, 0);
         for (p = 0; p < PARTS; p++) {
-                committed[p] = test_committed(e.bootstraps, e.group, e.topic, p);
+                committed[p] =
+                    test_committed(e.bootstraps, e.group, e.topic, p);
                 sum += committed[p] < 0 ? 0 : committed[p];
         }
         TEST_SAY("first run processed %lld, committed %lld",
@@ -83,8 +84,8 @@ int main(void)
         TEST_ASSERT(seen.dups == 0, "%lld duplicates", (long long)seen.dups);
         for (p = 0; p < PARTS; p++)
                 TEST_ASSERT(test_wait_committed(e.bootstraps, e.group, e.topic,
-                                                p, CNT / PARTS, 10000) ==
-                                CNT / PARTS,
+                                                p, CNT / PARTS,
+                                                10000) == CNT / PARTS,
                             "partition %d not committed to the end", p);
         test_seen_free(&seen);
         test_env_destroy(&e);

@@ -11,7 +11,7 @@
 #include "test.h"
 
 #define PARTS 6
-#define CNT 30000
+#define CNT   30000
 
 static test_seen_t seen;
 static int64_t per_consumer[2];
@@ -54,8 +54,8 @@ int main(void)
         /* Subscribing joins the group. */
         c1 = test_env_consumer(&e, conf, h, (void *)(intptr_t)1);
         test_runner_start(&r1, c1);
-        TEST_ASSERT(test_seen_wait(&seen, CNT, 120000) == CNT, "seen %lld of %d",
-                    (long long)test_seen_total(&seen), CNT);
+        TEST_ASSERT(test_seen_wait(&seen, CNT, 120000) == CNT,
+                    "seen %lld of %d", (long long)test_seen_total(&seen), CNT);
         TEST_ASSERT(!test_runner_stop(&r0), "run() 0 failed");
         TEST_ASSERT(!test_runner_stop(&r1), "run() 1 failed");
         TEST_SAY("consumer 0: %lld, consumer 1: %lld, duplicates %lld",
@@ -64,8 +64,8 @@ int main(void)
         TEST_ASSERT(per_consumer[1] > 0, "the second consumer got nothing");
         for (p = 0; p < PARTS; p++)
                 TEST_ASSERT(test_wait_committed(e.bootstraps, e.group, e.topic,
-                                                p, CNT / PARTS, 10000) ==
-                                CNT / PARTS,
+                                                p, CNT / PARTS,
+                                                10000) == CNT / PARTS,
                             "partition %d not committed to the end", p);
         brook_consumer_destroy(c0);
         brook_consumer_destroy(c1);

@@ -44,10 +44,10 @@ int main(void)
                                                        sizeof(es)) ==
                         BROOK_ERR_CONF_INVALID,
                     "batch.size=0 accepted");
-        TEST_ASSERT(strstr(es, "batch.size") && strstr(es, "allowed"), "%s", es);
-        TEST_ASSERT(brook_consumer_update_batch_config(c, "ack.strategy",
-                                                       "best_effort", es,
-                                                       sizeof(es)) ==
+        TEST_ASSERT(strstr(es, "batch.size") && strstr(es, "allowed"), "%s",
+                    es);
+        TEST_ASSERT(brook_consumer_update_batch_config(
+                        c, "ack.strategy", "best_effort", es, sizeof(es)) ==
                         BROOK_ERR_CONF_INVALID,
                     "a non-runtime property changed");
         TEST_ASSERT(strstr(es, "run time"), "%s", es);
@@ -77,8 +77,9 @@ int main(void)
         TEST_ASSERT(total == 20000, "consumed %lld", (long long)total);
         TEST_ASSERT(!test_runner_stop(&r), "run() failed");
         TEST_SAY("largest batch after the change: %zu", max_after);
-        TEST_ASSERT(max_after > 0 && max_after <= 7, "batch of %zu after "
-                                                     "batch.size=7",
+        TEST_ASSERT(max_after > 0 && max_after <= 7,
+                    "batch of %zu after "
+                    "batch.size=7",
                     max_after);
         brook_consumer_destroy(c);
         brook_handlers_destroy(h);

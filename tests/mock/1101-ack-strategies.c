@@ -82,8 +82,8 @@ static void run_strategy(const char *strategy)
         brook_handlers_set_batch(h, on_batch);
         c = test_env_consumer(&e, conf, h, NULL);
         test_runner_start(&r, c);
-        committed = test_wait_committed(e.bootstraps, e.group, e.topic, 0, CNT,
-                                        60000);
+        committed =
+            test_wait_committed(e.bootstraps, e.group, e.topic, 0, CNT, 60000);
         TEST_ASSERT(!test_runner_stop(&r), "run() failed");
         TEST_ASSERT(committed == CNT, "%s: committed %lld", strategy,
                     (long long)committed);
@@ -98,22 +98,20 @@ static void run_strategy(const char *strategy)
                         recs[0].value && !strcmp(recs[0].value, "v150"),
                     "dead letter is not message 150: %s=%s", recs[0].key,
                     recs[0].value);
-        TEST_ASSERT(!strcmp(test_rec_header(&recs[0], "brook.dlq.topic"),
-                            e.topic),
-                    "topic header");
-        TEST_ASSERT(!strcmp(test_rec_header(&recs[0], "brook.dlq.partition"),
-                            "0") &&
-                        !strcmp(test_rec_header(&recs[0], "brook.dlq.offset"),
-                                "150") &&
-                        !strcmp(test_rec_header(&recs[0], "brook.dlq.retries"),
-                                "3") &&
-                        !strcmp(test_rec_header(&recs[0], "brook.dlq.group"),
-                                e.group) &&
-                        !strcmp(test_rec_header(&recs[0], "brook.dlq.reason"),
-                                "poison 150") &&
-                        test_rec_header(&recs[0], "brook.dlq.failed_at") &&
-                        test_rec_header(&recs[0], "brook.dlq.timestamp"),
-                    "%s: dead-letter headers wrong", strategy);
+        TEST_ASSERT(
+            !strcmp(test_rec_header(&recs[0], "brook.dlq.topic"), e.topic),
+            "topic header");
+        TEST_ASSERT(
+            !strcmp(test_rec_header(&recs[0], "brook.dlq.partition"), "0") &&
+                !strcmp(test_rec_header(&recs[0], "brook.dlq.offset"), "150") &&
+                !strcmp(test_rec_header(&recs[0], "brook.dlq.retries"), "3") &&
+                !strcmp(test_rec_header(&recs[0], "brook.dlq.group"),
+                        e.group) &&
+                !strcmp(test_rec_header(&recs[0], "brook.dlq.reason"),
+                        "poison 150") &&
+                test_rec_header(&recs[0], "brook.dlq.failed_at") &&
+                test_rec_header(&recs[0], "brook.dlq.timestamp"),
+            "%s: dead-letter headers wrong", strategy);
         TEST_SAY("%-16s committed %lld, 1 dead letter (offset 150, retries 3), "
                  "deliveries as expected",
                  strategy, (long long)committed);

@@ -9,7 +9,7 @@
 #include "test.h"
 
 #define PARTS 8
-#define PER 1000
+#define PER   1000
 
 static test_seen_t seen;
 static int64_t others_done_ms, pill_dead_ms, pill_deliveries;
@@ -31,7 +31,8 @@ static brook_err_t on_batch(brook_batch_t *b, void *opaque)
                         brook_batch_fail(b, i, "poison");
                         continue;
                 }
-                test_seen_add(&seen, brook_msg_partition(m), brook_msg_offset(m));
+                test_seen_add(&seen, brook_msg_partition(m),
+                              brook_msg_offset(m));
         }
         for (p = 1; p < PARTS && all; p++)
                 for (i = 0; i < PER && all; i++)
@@ -84,8 +85,8 @@ int main(void)
                                                 p, PER, 60000) == PER,
                             "partition %d not committed to the end", p);
         TEST_ASSERT(!test_runner_stop(&r), "run() failed");
-        TEST_ASSERT(test_seen_total(&seen) == PARTS * PER - 1,
-                    "processed %lld", (long long)test_seen_total(&seen));
+        TEST_ASSERT(test_seen_total(&seen) == PARTS * PER - 1, "processed %lld",
+                    (long long)test_seen_total(&seen));
         TEST_ASSERT(pill_deliveries == 4, "pill delivered %lld times",
                     (long long)pill_deliveries);
         TEST_ASSERT(others_done_ms && pill_dead_ms, "timestamps");
@@ -95,10 +96,10 @@ int main(void)
         TEST_ASSERT(others_done_ms < pill_dead_ms,
                     "other partitions waited for the pill");
         n = test_read_topic(e.bootstraps, dlq, &recs);
-        TEST_ASSERT(n == 1 && !strcmp(recs[0].value, "v80") &&
-                        !strcmp(test_rec_header(&recs[0], "brook.dlq.retries"),
-                                "3"),
-                    "dead-letter topic: %zu records", n);
+        TEST_ASSERT(
+            n == 1 && !strcmp(recs[0].value, "v80") &&
+                !strcmp(test_rec_header(&recs[0], "brook.dlq.retries"), "3"),
+            "dead-letter topic: %zu records", n);
         test_recs_free(recs, n);
         brook_consumer_destroy(c);
         brook_handlers_destroy(h);

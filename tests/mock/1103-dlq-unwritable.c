@@ -23,8 +23,8 @@ static brook_err_t on_batch(brook_batch_t *b, void *opaque)
         return BROOK_OK;
 }
 
-static void on_log(brook_log_level_t level, const char *event,
-                   const char *line, void *opaque)
+static void on_log(brook_log_level_t level, const char *event, const char *line,
+                   void *opaque)
 {
         (void)opaque;
         (void)line;
@@ -73,19 +73,20 @@ int main(void)
         }
         TEST_ASSERT(dlq_failures >= 4, "%d dead-letter failures seen",
                     dlq_failures);
-        TEST_ASSERT(max_seen <= 30, "offset passed the message while its "
-                                    "dead letter failed: %lld",
+        TEST_ASSERT(max_seen <= 30,
+                    "offset passed the message while its "
+                    "dead letter failed: %lld",
                     (long long)max_seen);
-        committed = test_wait_committed(e.bootstraps, e.group, e.topic, 0, 100,
-                                        30000);
+        committed =
+            test_wait_committed(e.bootstraps, e.group, e.topic, 0, 100, 30000);
         TEST_ASSERT(!test_runner_stop(&r), "run() failed");
         TEST_SAY("%d failed dead-letter writes, offset held at %lld, then "
                  "committed %lld",
                  dlq_failures, (long long)max_seen, (long long)committed);
         TEST_ASSERT(committed == 100, "committed %lld", (long long)committed);
         n = test_read_topic(e.bootstraps, dlq, &recs);
-        TEST_ASSERT(n == 1 && !strcmp(recs[0].value, "v30"),
-                    "%zu dead letters", n);
+        TEST_ASSERT(n == 1 && !strcmp(recs[0].value, "v30"), "%zu dead letters",
+                    n);
         test_recs_free(recs, n);
         brook_consumer_destroy(c);
         brook_handlers_destroy(h);

@@ -107,15 +107,15 @@ int main(void)
         for (i = 0; i < n; i++) {
                 TEST_ASSERT(recs[i].value[strlen(recs[i].value) - 1] == '7',
                             "dead letter %s", recs[i].value);
-                TEST_ASSERT(!strncmp(test_rec_header(&recs[i],
-                                                     "brook.dlq.reason"),
-                                     "decode: unsupported record", 26),
-                            "reason: %s",
-                            test_rec_header(&recs[i], "brook.dlq.reason"));
-                TEST_ASSERT(!strcmp(test_rec_header(&recs[i],
-                                                    "brook.dlq.retries"),
-                                    "0"),
-                            "an undecodable record was retried");
+                TEST_ASSERT(
+                    !strncmp(test_rec_header(&recs[i], "brook.dlq.reason"),
+                             "decode: unsupported record", 26),
+                    "reason: %s",
+                    test_rec_header(&recs[i], "brook.dlq.reason"));
+                TEST_ASSERT(
+                    !strcmp(test_rec_header(&recs[i], "brook.dlq.retries"),
+                            "0"),
+                    "an undecodable record was retried");
         }
         TEST_SAY("20 undecodable records dead-lettered with the decoder's "
                  "reason, 180 handled");

@@ -96,10 +96,10 @@ int main(void)
                     "pill delivered %d times, expected 4 (1 + 3 retries)",
                     pill_deliveries);
         n = test_read_topic(e.bootstraps, dlq, &recs);
-        TEST_ASSERT(n == 1 && !strcmp(test_rec_header(&recs[0],
-                                                      "brook.dlq.retries"),
-                                      "3"),
-                    "%zu dead letters", n);
+        TEST_ASSERT(
+            n == 1 &&
+                !strcmp(test_rec_header(&recs[0], "brook.dlq.retries"), "3"),
+            "%zu dead letters", n);
         test_recs_free(recs, n);
         brook_consumer_destroy(c0);
         brook_consumer_destroy(c1);

@@ -7,7 +7,7 @@
 #include "test.h"
 
 #define PARTS 4
-#define CNT 2000
+#define CNT   2000
 
 static int cur, peak;
 static test_seen_t seen;
@@ -18,9 +18,9 @@ static brook_err_t on_message(brook_msg_t *m, void *opaque)
         int p = __atomic_load_n(&peak, __ATOMIC_SEQ_CST);
 
         (void)opaque;
-        while (now > p && !__atomic_compare_exchange_n(
-                              &peak, &p, now, 0, __ATOMIC_SEQ_CST,
-                              __ATOMIC_SEQ_CST))
+        while (now > p &&
+               !__atomic_compare_exchange_n(&peak, &p, now, 0, __ATOMIC_SEQ_CST,
+                                            __ATOMIC_SEQ_CST))
                 ;
         test_sleep_ms(2);
         test_seen_add(&seen, brook_msg_partition(m), brook_msg_offset(m));
@@ -50,8 +50,8 @@ int main(void)
         test_runner_start(&r, c);
         for (p = 0; p < PARTS; p++)
                 TEST_ASSERT(test_wait_committed(e.bootstraps, e.group, e.topic,
-                                                p, CNT / PARTS, 60000) ==
-                                CNT / PARTS,
+                                                p, CNT / PARTS,
+                                                60000) == CNT / PARTS,
                             "partition %d not committed", p);
         TEST_ASSERT(!test_runner_stop(&r), "run() failed");
         TEST_SAY("peak concurrent handler calls %d (batch.max.concurrency=6), "
@@ -60,8 +60,8 @@ int main(void)
         TEST_ASSERT(peak <= 6, "%d concurrent calls > 6", peak);
         TEST_ASSERT(peak == 6, "concurrency never reached 6 (peak %d)", peak);
         TEST_ASSERT(test_seen_total(&seen) == CNT && seen.dups == 0,
-                    "handled %lld, dups %lld", (long long)test_seen_total(&seen),
-                    (long long)seen.dups);
+                    "handled %lld, dups %lld",
+                    (long long)test_seen_total(&seen), (long long)seen.dups);
         brook_consumer_destroy(c);
         brook_handlers_destroy(h);
         brook_conf_destroy(conf);

@@ -10,7 +10,7 @@
 #include "test.h"
 
 #define PARTS 8
-#define CNT 8000
+#define CNT   8000
 
 static int cur, peak, paused_events, resumed_events;
 static int busy[PARTS];
@@ -25,9 +25,9 @@ static brook_err_t on_batch(brook_batch_t *b, void *opaque)
         int pk = __atomic_load_n(&peak, __ATOMIC_SEQ_CST);
 
         (void)opaque;
-        while (now > pk && !__atomic_compare_exchange_n(
-                               &peak, &pk, now, 0, __ATOMIC_SEQ_CST,
-                               __ATOMIC_SEQ_CST))
+        while (now > pk &&
+               !__atomic_compare_exchange_n(&peak, &pk, now, 0,
+                                            __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
                 ;
         TEST_ASSERT(!__atomic_exchange_n(&busy[p], 1, __ATOMIC_SEQ_CST),
                     "two batches of partition %d at once", p);
@@ -43,8 +43,8 @@ static brook_err_t on_batch(brook_batch_t *b, void *opaque)
         return BROOK_OK;
 }
 
-static void on_log(brook_log_level_t level, const char *event,
-                   const char *line, void *opaque)
+static void on_log(brook_log_level_t level, const char *event, const char *line,
+                   void *opaque)
 {
         const char *hb;
 
@@ -86,8 +86,8 @@ int main(void)
         test_runner_start(&r, c);
         for (p = 0; p < PARTS; p++)
                 TEST_ASSERT(test_wait_committed(e.bootstraps, e.group, e.topic,
-                                                p, CNT / PARTS, 120000) ==
-                                CNT / PARTS,
+                                                p, CNT / PARTS,
+                                                120000) == CNT / PARTS,
                             "partition %d not committed", p);
         TEST_ASSERT(!test_runner_stop(&r), "run() failed");
         TEST_SAY("peak concurrent batches %d, fetch paused %d times / resumed "
@@ -99,8 +99,8 @@ int main(void)
         /* The budget plus at most one fetch of 1024 (~10 byte) messages. */
         TEST_ASSERT(max_held <= 8192 + 1024 * 12, "held %zu bytes", max_held);
         TEST_ASSERT(test_seen_total(&seen) == CNT && seen.dups == 0,
-                    "handled %lld, dups %lld", (long long)test_seen_total(&seen),
-                    (long long)seen.dups);
+                    "handled %lld, dups %lld",
+                    (long long)test_seen_total(&seen), (long long)seen.dups);
         brook_consumer_destroy(c);
         brook_handlers_destroy(h);
         brook_conf_destroy(conf);

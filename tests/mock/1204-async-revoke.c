@@ -14,7 +14,7 @@
 #include "test.h"
 
 #define PARTS 4
-#define CNT 4000
+#define CNT   4000
 
 static test_seen_t seen;
 static int running, revoked_while_running;
@@ -36,8 +36,8 @@ static brook_err_t on_batch(brook_batch_t *b, void *opaque)
 }
 
 /* partitions.revoked is logged before the running batches are drained. */
-static void on_log(brook_log_level_t level, const char *event,
-                   const char *line, void *opaque)
+static void on_log(brook_log_level_t level, const char *event, const char *line,
+                   void *opaque)
 {
         int n;
 
@@ -98,8 +98,8 @@ int main(void)
                     CNT);
         for (p = 0; p < PARTS; p++)
                 TEST_ASSERT(test_wait_committed(e.bootstraps, e.group, e.topic,
-                                                p, CNT / PARTS, 30000) ==
-                                CNT / PARTS,
+                                                p, CNT / PARTS,
+                                                30000) == CNT / PARTS,
                             "partition %d not committed", p);
         TEST_ASSERT(!test_runner_stop(&r0), "run() 0 failed");
         TEST_ASSERT(!test_runner_stop(&r1), "run() 1 failed");

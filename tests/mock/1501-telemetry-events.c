@@ -25,8 +25,8 @@
 #include "tel_test.h"
 
 #define PARTS 4
-#define PER 500
-#define N (PARTS * PER)
+#define PER   500
+#define N     (PARTS * PER)
 
 static int64_t delivered, injected, first_deliveries, handler_bytes_sum;
 static int64_t ev_start_cnt, ev_start_first, ev_start_bytes, ev_starts;
@@ -92,9 +92,9 @@ static void check_batch_meta(const brook_event_t *ev)
         TEST_ASSERT(b, "%s without a batch", brook_event_name(ev));
         TEST_ASSERT(!strcmp(brook_event_metadata(ev, "group"), group),
                     "group %s", brook_event_metadata(ev, "group"));
-        TEST_ASSERT(!strcmp(brook_event_metadata(ev, "topic"),
-                            brook_batch_topic(b)),
-                    "topic");
+        TEST_ASSERT(
+            !strcmp(brook_event_metadata(ev, "topic"), brook_batch_topic(b)),
+            "topic");
         TEST_ASSERT(!brook_event_metadata_int(ev, "partition", &v) &&
                         v == brook_batch_partition(b),
                     "partition %lld", (long long)v);
@@ -118,11 +118,9 @@ static void on_prefix(const brook_event_t *ev, void *opaque)
                 const brook_batch_t *b = brook_event_batch(ev);
 
                 check_batch_meta(ev);
-                TEST_ASSERT(meas(ev, "count") ==
-                                (int64_t)brook_batch_count(b),
+                TEST_ASSERT(meas(ev, "count") == (int64_t)brook_batch_count(b),
                             "start count");
-                TEST_ASSERT(meas(ev, "bytes") ==
-                                (int64_t)brook_batch_bytes(b),
+                TEST_ASSERT(meas(ev, "bytes") == (int64_t)brook_batch_bytes(b),
                             "start bytes");
                 ev_starts++;
                 ev_start_cnt += meas(ev, "count");
@@ -145,7 +143,7 @@ static void on_prefix(const brook_event_t *ev, void *opaque)
 
                 check_batch_meta(ev);
                 TEST_ASSERT(meas(ev, "duration_ns") > 0, "duration_ns");
-                TEST_ASSERT(st && !strcmp(st, f == 0   ? "ok"
+                TEST_ASSERT(st && !strcmp(st, f == 0  ? "ok"
                                               : f < n ? "partial"
                                                       : "failed"),
                             "status %s with %lld of %lld failed", st,
@@ -155,8 +153,7 @@ static void on_prefix(const brook_event_t *ev, void *opaque)
                 ev_stop_failed += f;
         } else if (!strcmp(name, "brook.consumer.batch.exception")) {
                 check_batch_meta(ev);
-                TEST_ASSERT(!strcmp(brook_event_metadata(ev, "kind"),
-                                    "error"),
+                TEST_ASSERT(!strcmp(brook_event_metadata(ev, "kind"), "error"),
                             "kind");
                 snprintf(exc_reason, sizeof(exc_reason), "%s",
                          brook_event_metadata(ev, "reason"));
@@ -183,9 +180,9 @@ static void on_dead(const brook_event_t *ev, void *opaque)
         int64_t p = -1, dlo = -1;
 
         (void)opaque;
-        TEST_ASSERT(!strcmp(brook_event_name(ev),
-                            "brook.consumer.dead_letter.sent"),
-                    "name %s", brook_event_name(ev));
+        TEST_ASSERT(
+            !strcmp(brook_event_name(ev), "brook.consumer.dead_letter.sent"),
+            "name %s", brook_event_name(ev));
         TEST_ASSERT(brook_event_msg(ev), "no message");
         TEST_ASSERT(!brook_event_metadata_int(ev, "partition", &p) && p == 1,
                     "partition %lld", (long long)p);
@@ -238,9 +235,8 @@ int main(void)
         TEST_ASSERT(brook_consumer_event_attach(consumer, "x", NULL, NULL) ==
                         -BROOK_ERR_INVALID_ARG,
                     "NULL callback");
-        id_prefix = brook_consumer_event_attach(consumer,
-                                                "brook.consumer.batch.",
-                                                on_prefix, NULL);
+        id_prefix = brook_consumer_event_attach(
+            consumer, "brook.consumer.batch.", on_prefix, NULL);
         id_proc = brook_consumer_event_attach(
             consumer, "brook.consumer.messages.processed", on_processed, NULL);
         id_dead = brook_consumer_event_attach(
@@ -248,8 +244,7 @@ int main(void)
         id_all = brook_consumer_event_attach(consumer, "brook.", on_all, NULL);
         TEST_ASSERT(id_prefix > 0 && id_proc > 0 && id_dead > 0 && id_all > 0,
                     "attach: %lld %lld %lld %lld", (long long)id_prefix,
-                    (long long)id_proc, (long long)id_dead,
-                    (long long)id_all);
+                    (long long)id_proc, (long long)id_dead, (long long)id_all);
         TEST_ASSERT(brook_consumer_event_detach(consumer, 999) ==
                         BROOK_ERR_NOT_FOUND,
                     "detach of an unknown id");
@@ -257,8 +252,8 @@ int main(void)
         test_runner_start(&r, consumer);
         for (p = 0; p < PARTS; p++)
                 TEST_ASSERT(test_wait_committed(e.bootstraps, e.group, e.topic,
-                                                p, PER, test_timeout_ms(60000)) ==
-                                PER,
+                                                p, PER,
+                                                test_timeout_ms(60000)) == PER,
                             "partition %d not committed", p);
         TEST_ASSERT(!test_runner_stop(&r), "run() failed");
 
@@ -274,8 +269,9 @@ int main(void)
                  (long long)ev_dead, (long long)ev_all);
         TEST_ASSERT(first_deliveries == N, "first deliveries %lld",
                     (long long)first_deliveries);
-        TEST_ASSERT(ev_start_first == N, "batch.start first-attempt count "
-                                         "sums to %lld, input %d",
+        TEST_ASSERT(ev_start_first == N,
+                    "batch.start first-attempt count "
+                    "sums to %lld, input %d",
                     (long long)ev_start_first, N);
         TEST_ASSERT(ev_start_cnt == delivered && ev_stop_cnt == delivered,
                     "start/stop counts %lld/%lld, deliveries %lld",
@@ -326,15 +322,15 @@ int main(void)
         TEST_ASSERT(tel_metric(text, "brook_consumer_batch_size_sum", NULL) ==
                         (double)delivered,
                     "batch size sum");
-        TEST_ASSERT(tel_metric(text, "brook_consumer_batch_size_count",
-                               NULL) == (double)ev_stops,
+        TEST_ASSERT(tel_metric(text, "brook_consumer_batch_size_count", NULL) ==
+                        (double)ev_stops,
                     "batch size count");
         TEST_ASSERT(tel_metric(text, "brook_consumer_dead_letter_sent_total",
                                NULL) == 1,
                     "dead letters");
-        TEST_ASSERT(tel_metric(text, "brook_consumer_batch_queue_depth",
-                               NULL) == 0,
-                    "queue depth after stop");
+        TEST_ASSERT(
+            tel_metric(text, "brook_consumer_batch_queue_depth", NULL) == 0,
+            "queue depth after stop");
         TEST_ASSERT(strstr(text, group), "group label");
         brook_telemetry_free(text);
 

@@ -24,7 +24,7 @@
 #include "tel_test.h"
 
 #define PARTS 4
-#define N 1200
+#define N     1200
 
 typedef struct span_s {
         pthread_t thr;
@@ -58,8 +58,7 @@ static void produce(const char *bootstraps, const char *topic)
         rd_kafka_t *rk;
         int i;
 
-        rd_kafka_conf_set(rkc, "bootstrap.servers", bootstraps, es,
-                          sizeof(es));
+        rd_kafka_conf_set(rkc, "bootstrap.servers", bootstraps, es, sizeof(es));
         rk = rd_kafka_new(RD_KAFKA_PRODUCER, rkc, es, sizeof(es));
         TEST_ASSERT(rk, "producer: %s", es);
         for (i = 0; i < N; i++) {
@@ -76,15 +75,15 @@ static void produce(const char *bootstraps, const char *topic)
                         rd_kafka_header_add(h, "traceparent", -1, tp, -1);
                         rd_kafka_header_add(h, "tracestate", -1, ts, -1);
                 }
-                TEST_ASSERT(!rd_kafka_producev(
-                                rk, RD_KAFKA_V_TOPIC(topic),
-                                RD_KAFKA_V_PARTITION(i % PARTS),
-                                RD_KAFKA_V_KEY(key, strlen(key)),
-                                RD_KAFKA_V_VALUE(val, strlen(val)),
-                                RD_KAFKA_V_HEADERS(h),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                RD_KAFKA_V_END),
-                            "produce");
+                TEST_ASSERT(
+                    !rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+                                       RD_KAFKA_V_PARTITION(i % PARTS),
+                                       RD_KAFKA_V_KEY(key, strlen(key)),
+                                       RD_KAFKA_V_VALUE(val, strlen(val)),
+                                       RD_KAFKA_V_HEADERS(h),
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                       RD_KAFKA_V_END),
+                    "produce");
         }
         TEST_ASSERT(rd_kafka_flush(rk, 30000) == 0, "flush");
         rd_kafka_destroy(rk);
@@ -100,8 +99,7 @@ static brook_err_t on_msg(brook_msg_t *m, void *opaque)
         (void)opaque;
         if (valid_tp(i)) {
                 snprintf(want, sizeof(want), "brook=i%d,other=x", i);
-                TEST_ASSERT(ts && len == strlen(want) &&
-                                !memcmp(ts, want, len),
+                TEST_ASSERT(ts && len == strlen(want) && !memcmp(ts, want, len),
                             "message %d: tracestate %.*s", i, (int)len,
                             ts ? ts : "");
                 tp_of(i, want, sizeof(want));
@@ -136,8 +134,8 @@ static void *span_start(const brook_event_t *ev, void *opaque)
                     "start event %s", brook_event_name(ev));
         for (i = 0; i < brook_batch_count(b); i++) {
                 const brook_msg_t *m = brook_batch_msg(b, i);
-                int idx = (int)(brook_msg_offset(m) * PARTS +
-                                brook_msg_partition(m));
+                int idx =
+                    (int)(brook_msg_offset(m) * PARTS + brook_msg_partition(m));
 
                 if (!valid_tp(idx))
                         continue;
@@ -239,8 +237,8 @@ int main(void)
         while (atomic_load(&handled) < N && test_now_ms() < deadline) {
                 text = brook_consumer_metrics_text(c, NULL);
                 TEST_ASSERT(text, "metrics text");
-                depth = tel_metric(text, "brook_consumer_batch_queue_depth",
-                                   NULL);
+                depth =
+                    tel_metric(text, "brook_consumer_batch_queue_depth", NULL);
                 if (depth > max_depth)
                         max_depth = depth;
                 brook_telemetry_free(text);
@@ -252,10 +250,9 @@ int main(void)
                 test_sleep_ms(3);
         }
         for (p = 0; p < PARTS; p++)
-                TEST_ASSERT(test_wait_committed(e.bootstraps, e.group, e.topic,
-                                                p, N / PARTS,
-                                                test_timeout_ms(30000)) ==
-                                N / PARTS,
+                TEST_ASSERT(test_wait_committed(
+                                e.bootstraps, e.group, e.topic, p, N / PARTS,
+                                test_timeout_ms(30000)) == N / PARTS,
                             "partition %d", p);
         /* Nothing may run after the hooks are cleared and the callback
          * detached (run() is still going: the test stops it after). */
@@ -273,8 +270,8 @@ int main(void)
                  "(%ld msgs) / %ld stops, max queue depth %g, %d scrapes",
                  atomic_load(&handled), atomic_load(&span_starts),
                  atomic_load(&links_total), atomic_load(&ev_starts),
-                 atomic_load(&ev_start_msgs), atomic_load(&ev_stops),
-                 max_depth, scrapes);
+                 atomic_load(&ev_start_msgs), atomic_load(&ev_stops), max_depth,
+                 scrapes);
         TEST_ASSERT(atomic_load(&handled) >= N + 40, "handled %ld",
                     atomic_load(&handled));
         TEST_ASSERT(atomic_load(&span_starts) == atomic_load(&span_ends) &&

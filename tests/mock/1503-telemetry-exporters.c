@@ -21,8 +21,8 @@
 #include "tel_test.h"
 
 #define PARTS 2
-#define PER 600
-#define N (PARTS * PER)
+#define PER   600
+#define N     (PARTS * PER)
 
 static brook_err_t on_batch(brook_batch_t *b, void *opaque)
 {
@@ -53,7 +53,8 @@ static void sd_parse(char *all, const char *group, sd_t *sd)
         char gtag[200];
 
         snprintf(gtag, sizeof(gtag), "group:%s", group);
-        for (l = strtok_r(all, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        for (l = strtok_r(all, "\n", &save); l;
+             l = strtok_r(NULL, "\n", &save)) {
                 char name[128], type[8], *colon = strchr(l, ':'),
                                          *bar = strchr(l, '|'), *tags;
                 double v, rate = 1;
@@ -64,8 +65,8 @@ static void sd_parse(char *all, const char *group, sd_t *sd)
                 TEST_ASSERT(colon && bar && colon < bar, "line \"%s\"", l);
                 snprintf(name, sizeof(name), "%.*s", (int)(colon - l), l);
                 v = atof(colon + 1);
-                snprintf(type, sizeof(type), "%.*s",
-                         (int)strcspn(bar + 1, "|"), bar + 1);
+                snprintf(type, sizeof(type), "%.*s", (int)strcspn(bar + 1, "|"),
+                         bar + 1);
                 TEST_ASSERT(!strcmp(type, "c") || !strcmp(type, "g") ||
                                 !strcmp(type, "h") || !strcmp(type, "ms"),
                             "type %s in \"%s\"", type, l);
@@ -113,8 +114,9 @@ static void sd_parse(char *all, const char *group, sd_t *sd)
                         TEST_ASSERT(!strcmp(type, "h") && v >= 1 && v <= 30,
                                     "batch.size line \"%s\"", l);
                         sd->size_obs += 1 / rate;
-                } else if (!strcmp(name,
-                                   "brook.consumer.batch.processing.duration")) {
+                } else if (!strcmp(
+                               name,
+                               "brook.consumer.batch.processing.duration")) {
                         TEST_ASSERT(!strcmp(type, "ms") && v >= 0,
                                     "duration line \"%s\"", l);
                         sd->dur_obs += 1 / rate;
@@ -172,8 +174,9 @@ int main(void)
                 TEST_ASSERT(body && status == 200, "scrape: HTTP %d", status);
                 scrapes++;
                 rc = tel_promtool(body, out, sizeof(out));
-                TEST_ASSERT(rc == 0, "promtool check metrics failed (%d):\n%s"
-                                     "\n--- exposition:\n%s",
+                TEST_ASSERT(rc == 0,
+                            "promtool check metrics failed (%d):\n%s"
+                            "\n--- exposition:\n%s",
                             rc, out, body);
                 tel_udp_drain(fd, 0, &dgrams, &dlen);
                 lag_zero = 1;
@@ -181,8 +184,8 @@ int main(void)
                         char l[300];
 
                         snprintf(l, sizeof(l), "partition=\"%d\"", p);
-                        lag_zero &= tel_metric(body, "brook_consumer_lag",
-                                               l) == 0;
+                        lag_zero &=
+                            tel_metric(body, "brook_consumer_lag", l) == 0;
                 }
                 if (lag_zero &&
                     tel_metric(body, "brook_consumer_messages_processed_total",
@@ -206,8 +209,8 @@ int main(void)
                     "failed messages %g",
                     tel_metric(body, "brook_consumer_messages_processed_total",
                                "status=\"failed\""));
-        batches = tel_metric(body, "brook_consumer_batch_processed_total",
-                             NULL);
+        batches =
+            tel_metric(body, "brook_consumer_batch_processed_total", NULL);
         TEST_ASSERT(batches >= N / 30 &&
                         tel_metric(body, "brook_consumer_batch_size_count",
                                    NULL) == batches &&

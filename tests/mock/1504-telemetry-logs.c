@@ -18,8 +18,8 @@
 #include "tel_test.h"
 
 #define PARTS 2
-#define PER 400
-#define N (PARTS * PER)
+#define PER   400
+#define N     (PARTS * PER)
 
 static int64_t delivered, injected;
 static int64_t sum_msgs, sum_failed, sum_dead, summaries, partial_lines,
@@ -61,8 +61,8 @@ static int64_t jint(json_t *o, const char *k)
         return atoll(json_string_value(v));
 }
 
-static void on_log(brook_log_level_t level, const char *event,
-                   const char *line, void *opaque)
+static void on_log(brook_log_level_t level, const char *event, const char *line,
+                   void *opaque)
 {
         json_error_t err;
         json_t *o = json_loads(line, 0, &err);
@@ -72,11 +72,10 @@ static void on_log(brook_log_level_t level, const char *event,
         TEST_ASSERT(o && json_is_object(o), "not JSON (%s): %s", err.text,
                     line);
         lv = json_string_value(json_object_get(o, "level"));
-        TEST_ASSERT(lv && json_object_get(o, "ts") &&
-                        json_object_get(o, "component") &&
-                        !strcmp(json_string_value(json_object_get(o, "event")),
-                                event),
-                    "shape: %s", line);
+        TEST_ASSERT(
+            lv && json_object_get(o, "ts") && json_object_get(o, "component") &&
+                !strcmp(json_string_value(json_object_get(o, "event")), event),
+            "shape: %s", line);
         pthread_mutex_lock(&lock);
         json_lines++;
         if (!strcmp(event, "batch.summary")) {
@@ -159,8 +158,9 @@ int main(void)
         TEST_ASSERT(summaries <= elapsed / 200 + 2,
                     "%lld summaries in %lld ms: not rate-limited",
                     (long long)summaries, (long long)elapsed);
-        TEST_ASSERT(sum_msgs == delivered, "summaries count %lld messages, "
-                                           "handler saw %lld",
+        TEST_ASSERT(sum_msgs == delivered,
+                    "summaries count %lld messages, "
+                    "handler saw %lld",
                     (long long)sum_msgs, (long long)delivered);
         TEST_ASSERT(sum_failed == injected, "summaries: %lld failed",
                     (long long)sum_failed);

@@ -13,8 +13,8 @@
 
 #include "tel_test.h"
 
-#define TP "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-#define TS "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"
+#define TP     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+#define TS     "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"
 #define BAD_TP "00-nothex-00f067aa0ba902b7-01"
 
 static int dead_events;
@@ -26,8 +26,7 @@ static void produce(const char *bootstraps, const char *topic)
         rd_kafka_t *rk;
         int i;
 
-        rd_kafka_conf_set(rkc, "bootstrap.servers", bootstraps, es,
-                          sizeof(es));
+        rd_kafka_conf_set(rkc, "bootstrap.servers", bootstraps, es, sizeof(es));
         rk = rd_kafka_new(RD_KAFKA_PRODUCER, rkc, es, sizeof(es));
         TEST_ASSERT(rk, "%s", es);
         for (i = 0; i < 10; i++) {
@@ -43,14 +42,13 @@ static void produce(const char *bootstraps, const char *topic)
                         rd_kafka_header_add(h, "traceparent", -1, BAD_TP, -1);
                         rd_kafka_header_add(h, "tracestate", -1, TS, -1);
                 }
-                TEST_ASSERT(!rd_kafka_producev(
-                                rk, RD_KAFKA_V_TOPIC(topic),
-                                RD_KAFKA_V_PARTITION(0),
-                                RD_KAFKA_V_VALUE(v, strlen(v)),
-                                RD_KAFKA_V_HEADERS(h),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                RD_KAFKA_V_END),
-                            "produce");
+                TEST_ASSERT(
+                    !rd_kafka_producev(
+                        rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(0),
+                        RD_KAFKA_V_VALUE(v, strlen(v)), RD_KAFKA_V_HEADERS(h),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                        RD_KAFKA_V_END),
+                    "produce");
         }
         TEST_ASSERT(rd_kafka_flush(rk, 30000) == 0, "flush");
         rd_kafka_destroy(rk);
@@ -79,8 +77,8 @@ static void on_dead(const brook_event_t *ev, void *opaque)
         const brook_msg_t *m = brook_event_msg(ev);
 
         (void)opaque;
-        TEST_ASSERT(m && (brook_msg_offset(m) == 2 || brook_msg_offset(m) == 5 ||
-                          brook_msg_offset(m) == 7),
+        TEST_ASSERT(m && (brook_msg_offset(m) == 2 ||
+                          brook_msg_offset(m) == 5 || brook_msg_offset(m) == 7),
                     "dead letter event for offset %lld",
                     m ? (long long)brook_msg_offset(m) : -1LL);
         dead_events++;
@@ -109,10 +107,10 @@ int main(void)
         test_conf_set(conf, "dead.letter.topic", dlq);
         brook_handlers_set_message(h, on_msg);
         c = test_env_consumer(&e, conf, h, NULL);
-        TEST_ASSERT(brook_consumer_event_attach(
-                        c, "brook.consumer.dead_letter.sent", on_dead, NULL) >
-                        0,
-                    "attach");
+        TEST_ASSERT(
+            brook_consumer_event_attach(c, "brook.consumer.dead_letter.sent",
+                                        on_dead, NULL) > 0,
+            "attach");
         test_runner_start(&r, c);
         TEST_ASSERT(test_wait_committed(e.bootstraps, e.group, e.topic, 0, 10,
                                         test_timeout_ms(30000)) == 10,

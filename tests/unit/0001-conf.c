@@ -17,15 +17,15 @@ static void expect_invalid(brook_conf_t *conf, const brook__prop_t *p,
 
         TEST_ASSERT(err == BROOK_ERR_CONF_INVALID, "%s=%s: got %s", p->name,
                     value, brook_err2name(err));
-        TEST_ASSERT(strstr(es, p->name), "error does not name %s: %s",
-                    p->name, es);
-        TEST_ASSERT(strstr(es, "allowed"), "error does not list allowed "
-                                           "values: %s",
+        TEST_ASSERT(strstr(es, p->name), "error does not name %s: %s", p->name,
+                    es);
+        TEST_ASSERT(strstr(es, "allowed"),
+                    "error does not list allowed "
+                    "values: %s",
                     es);
 }
 
-static void expect_value(brook_conf_t *conf, const char *name,
-                         const char *want)
+static void expect_value(brook_conf_t *conf, const char *name, const char *want)
 {
         char buf[256];
         size_t sz = sizeof(buf);
@@ -175,12 +175,12 @@ int main(void)
 
         /* Error codes have names and descriptions. */
         for (i = 0; i < BROOK_ERR__END; i++) {
-                TEST_ASSERT(strncmp(brook_err2name((brook_err_t)i), "BROOK_",
-                                    6) == 0,
-                            "err %zu has no name", i);
-                TEST_ASSERT(strcmp(brook_err2str((brook_err_t)i),
-                                   "Unknown error"),
-                            "err %zu has no description", i);
+                TEST_ASSERT(
+                    strncmp(brook_err2name((brook_err_t)i), "BROOK_", 6) == 0,
+                    "err %zu has no name", i);
+                TEST_ASSERT(
+                    strcmp(brook_err2str((brook_err_t)i), "Unknown error"),
+                    "err %zu has no description", i);
         }
         TEST_ASSERT(brook_version() == BROOK_VERSION, "version");
         TEST_ASSERT(!strcmp(brook_version_str(), BROOK_VERSION_STR), "version");

@@ -21,17 +21,18 @@ static rd_kafka_message_t *mk(int i, size_t len)
 int main(void)
 {
         brook__acc_t acc;
-        brook__limits_t lim = {.size = 10, .max_bytes = 1000,
-                               .timeout_us = 50000};
+        brook__limits_t lim = {
+            .size = 10, .max_bytes = 1000, .timeout_us = 50000};
         rd_kafka_message_t *out[100];
         size_t n, bytes, i;
 
         /* Count: closes at batch.size, takes exactly batch.size. */
         memset(&acc, 0, sizeof(acc));
         for (i = 0; i < 9; i++) {
-                TEST_ASSERT(!brook__acc_push(&acc, mk((int)i, 1), 1000), "push");
-                TEST_ASSERT(!brook__acc_ready(&acc, &lim, 1000),
-                            "ready at %zu", i + 1);
+                TEST_ASSERT(!brook__acc_push(&acc, mk((int)i, 1), 1000),
+                            "push");
+                TEST_ASSERT(!brook__acc_ready(&acc, &lim, 1000), "ready at %zu",
+                            i + 1);
         }
         brook__acc_push(&acc, mk(9, 1), 1000);
         brook__acc_push(&acc, mk(10, 1), 1000);
@@ -49,8 +50,8 @@ int main(void)
         TEST_ASSERT(brook__acc_ready(&acc, &lim, 1000 + 50000), "timer");
         n = brook__acc_take(&acc, &lim, out, 100, &bytes);
         TEST_ASSERT(n == 1 && out[0]->offset == 10, "partial batch");
-        TEST_ASSERT(acc.cnt == 0 && brook__acc_deadline(&acc, &lim) ==
-                                        INT64_MAX,
+        TEST_ASSERT(acc.cnt == 0 &&
+                        brook__acc_deadline(&acc, &lim) == INT64_MAX,
                     "empty");
 
         /* Bytes: 400 + 400 fit, the third would pass 1000. */

@@ -57,7 +57,8 @@ int main(void)
         TEST_ASSERT(!brook_consumer_new(conf, NULL, NULL, es, sizeof(es)),
                     "NULL");
         err = brook_consumer_run(NULL);
-        TEST_ASSERT(brook_error_code(err) == BROOK_ERR_INVALID_ARG, "run(NULL)");
+        TEST_ASSERT(brook_error_code(err) == BROOK_ERR_INVALID_ARG,
+                    "run(NULL)");
         brook_error_destroy(err);
         brook_consumer_stop(NULL);
         brook_consumer_destroy(NULL);

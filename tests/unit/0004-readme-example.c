@@ -40,13 +40,11 @@ int main(void)
         end = strstr(start, "```");
         TEST_ASSERT(end, "unterminated code block");
         *end = '\0';
-        TEST_ASSERT(!strcmp(start, example),
-                    "README.md's example differs from "
-                    "examples/readme_consumer.c");
+        TEST_ASSERT(!strcmp(start, example), "README.md's example differs from "
+                                             "examples/readme_consumer.c");
         TEST_ASSERT(strstr(readme, "make demo") &&
                         strstr(readme, "make test") &&
-                        strstr(readme, "make demo") <
-                            strstr(readme, "```c"),
+                        strstr(readme, "make demo") < strstr(readme, "```c"),
                     "README.md must start with make demo and make test");
         free(readme);
         free(example);
