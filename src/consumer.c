@@ -527,38 +527,87 @@ static void commit_async(brook_consumer_t *c)
         rd_kafka_topic_partition_list_destroy(l);
 }
 
-/* Synchronous commit, for revocation and shutdown. */
-static void commit_sync(brook_consumer_t *c,
-                        rd_kafka_topic_partition_list_t *only)
+/* Record what the broker confirmed of a commit of @p l. */
+static void confirm(brook_consumer_t *c, const rd_kafka_topic_partition_list_t *l)
 {
-        rd_kafka_topic_partition_list_t *l = commit_list(c, only);
-        rd_kafka_resp_err_t err;
+        int i;
 
-        if (l->cnt > 0) {
-                err = rd_kafka_commit(c->rk, l, 0);
-                if (err) {
-                        /* Not fatal: the next owner starts from the last
-                         * committed offset and processes the rest again
-                         * (at-least-once). */
-                        brook__log(&c->log, BROOK_LOG_WARN, "commit.failed",
-                                   "error=%s sync=true partitions=%d "
-                                   "next=reprocessed_by_next_owner",
-                                   rd_kafka_err2name(err), l->cnt);
-                } else {
-                        int i;
+        for (i = 0; i < l->cnt; i++) {
+                brook__part_t *p = brook__part_find(c, l->elems[i].topic,
+                                                    l->elems[i].partition);
 
-                        mark_committed(c, l);
-                        for (i = 0; i < l->cnt; i++) {
-                                brook__part_t *p = brook__part_find(
-                                    c, l->elems[i].topic,
-                                    l->elems[i].partition);
-
-                                if (p)
-                                        p->confirmed = l->elems[i].offset;
-                        }
+                if (p && !l->elems[i].err) {
+                        p->committed = BROOK__MAX(p->committed,
+                                                  l->elems[i].offset);
+                        p->confirmed = BROOK__MAX(p->confirmed,
+                                                  l->elems[i].offset);
                 }
         }
+}
+
+/*
+ * Synchronous commit for revocation and shutdown, bounded by @p deadline_us:
+ * with the group coordinator unreachable a commit would wait for it
+ * forever. Not fatal when it fails: the next owner starts from the last
+ * committed offset and processes the rest again (at-least-once).
+ */
+static void commit_sync(brook_consumer_t *c,
+                        rd_kafka_topic_partition_list_t *only,
+                        int64_t deadline_us)
+{
+        rd_kafka_topic_partition_list_t *l = commit_list(c, only);
+        rd_kafka_queue_t *q;
+        rd_kafka_event_t *ev = NULL;
+        rd_kafka_resp_err_t err;
+        int64_t left;
+
+        if (!l->cnt) {
+                rd_kafka_topic_partition_list_destroy(l);
+                return;
+        }
+        q = rd_kafka_queue_new(c->rk);
+        err = rd_kafka_commit_queue(c->rk, l, q, NULL, NULL);
+        while (!err) {
+                left = deadline_us - brook__now_us();
+                if (left <= 0) {
+                        err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+                        break;
+                }
+                ev = rd_kafka_queue_poll(q, (int)BROOK__MIN(left / 1000 + 1,
+                                                            1000));
+                if (!ev)
+                        continue;
+                if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_OFFSET_COMMIT)
+                        break;
+                rd_kafka_event_destroy(ev);
+                ev = NULL;
+        }
+        if (ev) {
+                const rd_kafka_topic_partition_list_t *res =
+                    rd_kafka_event_topic_partition_list(ev);
+
+                err = rd_kafka_event_error(ev);
+                if (!err && res)
+                        confirm(c, res);
+                rd_kafka_event_destroy(ev);
+        }
+        if (err)
+                brook__log(&c->log, BROOK_LOG_WARN, "commit.failed",
+                           "error=%s sync=true partitions=%d "
+                           "next=reprocessed_by_next_owner",
+                           rd_kafka_err2name(err), l->cnt);
+        rd_kafka_queue_destroy(q);
         rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* How long shutdown and revocation may wait for the brokers. */
+static int64_t broker_deadline(const brook_consumer_t *c)
+{
+        /* With every broker down nothing can be committed: do not wait. */
+        if (c->down_since_us)
+                return brook__now_us() + BROOK__MIN(c->shutdown_timeout_us,
+                                                    1000000);
+        return brook__now_us() + c->shutdown_timeout_us;
 }
 
 static void maybe_commit(brook_consumer_t *c, int64_t now)
@@ -935,7 +984,7 @@ static void parts_revoke(brook_consumer_t *c, rd_kafka_topic_partition_list_t *l
                         }
                 }
                 drain(c, l);
-                commit_sync(c, l);
+                commit_sync(c, l, broker_deadline(c));
         }
         for (i = 0; i < l->cnt; i++) {
                 brook__part_t *p = brook__part_find(c, l->elems[i].topic,
@@ -1193,7 +1242,8 @@ brook_consumer_t *brook_consumer_new(const brook_conf_t *conf,
         brook__logger_init(&c->log, c->conf, "consumer");
         snprintf(c->log.ident, sizeof(c->log.ident), "group=%s", c->group);
         if (!(c->tel = brook__tel_new(c->conf, BROOK__SCOPE_CONSUMER,
-                                      "consumer", c->group, &c->log, errstr,
+                                      "consumer", c->group, &c->log,
+                                      BROOK__TEL_F_SINGLE_WRITER, errstr,
                                       errstr_size)))
                 goto fail;
 
@@ -1400,11 +1450,45 @@ static void loop_once(brook_consumer_t *c, rd_kafka_message_t **msgs)
         }
 }
 
+/*
+ * Leave the group (revocation callbacks run here, on this thread) within
+ * @p deadline_us; past it, the consumer is destroyed without the final
+ * group handshake (the group then expires the member by its session
+ * timeout).
+ */
+static void close_bounded(brook_consumer_t *c, int64_t deadline_us)
+{
+        rd_kafka_message_t *msgs[64];
+        rd_kafka_error_t *error;
+
+        error = rd_kafka_consumer_close_queue(c->rk, c->rkqu);
+        if (error) {
+                brook__log(&c->log, BROOK_LOG_WARN, "close.failed",
+                           "error=%s", rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+                c->unclean_close = 1;
+                return;
+        }
+        while (!rd_kafka_consumer_closed(c->rk) &&
+               brook__now_us() < deadline_us) {
+                ssize_t n = rd_kafka_consume_batch_queue(c->rkqu, 100, msgs,
+                                                         64),
+                        i;
+
+                for (i = 0; i < n; i++)
+                        rd_kafka_message_destroy(msgs[i]);
+        }
+        if (!rd_kafka_consumer_closed(c->rk)) {
+                c->unclean_close = 1;
+                brook__log(&c->log, BROOK_LOG_WARN, "close.timed_out",
+                           "next=leave_without_group_handshake");
+        }
+}
+
 /* Stop: finish what runs, commit what is done, leave the group. */
 static void shutdown_consumer(brook_consumer_t *c)
 {
         size_t i;
-        rd_kafka_resp_err_t err;
 
         c->stopping = 1;
         /* Batches not started stay uncommitted for the next owner. */
@@ -1418,19 +1502,16 @@ static void shutdown_consumer(brook_consumer_t *c)
                 }
         }
         drain(c, NULL);
-        commit_sync(c, NULL);
+        commit_sync(c, NULL, broker_deadline(c));
         /* The result of an asynchronous commit still in flight holds
          * librdkafka resources until served: wait for it (bounded). */
         {
-                int64_t deadline = brook__now_us() + c->shutdown_timeout_us;
+                int64_t deadline = broker_deadline(c);
 
                 while (c->commit_inflight && brook__now_us() < deadline)
                         rd_kafka_queue_poll_callback(c->commit_q, 10);
         }
-        err = rd_kafka_consumer_close(c->rk);
-        if (err)
-                brook__log(&c->log, BROOK_LOG_WARN, "close.failed", "error=%s",
-                           rd_kafka_err2name(err));
+        close_bounded(c, broker_deadline(c));
         for (i = 0; i < c->nparts; i++)
                 if (c->parts[i]->owned)
                         part_release(c, c->parts[i]);
@@ -1530,6 +1611,11 @@ void brook_consumer_destroy(brook_consumer_t *c)
 
         if (!c)
                 return;
+        /* Never run: leave the group it may have joined by subscribing. */
+        if (c->rk && c->rkqu && !c->running) {
+                c->stopping = 1;
+                close_bounded(c, broker_deadline(c));
+        }
         /* Joins the workers. Units still in the pool are reachable from
          * their partition or the orphan list and freed below. */
         brook__pool_destroy(c->pool);
@@ -1563,9 +1649,10 @@ void brook_consumer_destroy(brook_consumer_t *c)
         if (c->rkqu)
                 rd_kafka_queue_destroy(c->rkqu);
         if (c->rk) {
-                if (!c->running)
-                        rd_kafka_consumer_close(c->rk);
-                rd_kafka_destroy(c->rk);
+                rd_kafka_destroy_flags(c->rk,
+                                       c->unclean_close
+                                           ? RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE
+                                           : 0);
         }
         brook__tel_destroy(c->tel); /* after librdkafka: no stats_cb left */
         brook_error_destroy(c->fatal);

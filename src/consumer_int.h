@@ -149,6 +149,7 @@ struct brook_consumer_s {
         atomic_int stop_req; /* set by brook_consumer_stop(), any thread */
         int running;
         int stopping;
+        int unclean_close; /* close timed out: destroy without it */
         brook_error_t *fatal;
         int64_t down_since_us; /* all brokers down since, 0 if up */
         int64_t last_probe_us;

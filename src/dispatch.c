@@ -200,7 +200,8 @@ void brook__run_attempt(brook_consumer_t *c, brook__unit_t *u)
         }
         u->end_us = brook__now_us();
         if (tel)
-                brook__tel_batch_stop(c->tel, b, u->result, &ts);
+                brook__tel_batch_stop(c->tel, b, u->result,
+                                      u->end_us - u->start_us, &ts);
 }
 
 static void run_task(brook_consumer_t *c, mtask_t *t)

@@ -140,6 +140,11 @@ brook__dlq_t *brook__dlq_new(brook_consumer_t *c, const char *topic_template,
                               sizeof(es)) ||
             rd_kafka_conf_set(rkc, "acks", "all", es, sizeof(es)) ||
             rd_kafka_conf_set(rkc, "linger.ms", "5", es, sizeof(es)) ||
+            /* A consumed record may be as large as its topic allows: do
+             * not let the client refuse to dead-letter it (the broker's
+             * limit for the dead-letter topic still applies). */
+            rd_kafka_conf_set(rkc, "message.max.bytes", "1000000000", es,
+                              sizeof(es)) ||
             rd_kafka_conf_set(rkc, "partitioner", "murmur2_random", es,
                               sizeof(es)) ||
             rd_kafka_conf_set(rkc, "client.id",

@@ -19,12 +19,11 @@
 #include "metrics.h"
 
 /* Batch duration, microseconds (exported in seconds). */
-static const int64_t dur_bounds[] = {1000,   2500,    5000,    10000,
-                                     25000,  50000,   100000,  250000,
-                                     500000, 1000000, 2500000, 5000000,
-                                     10000000, 30000000, 60000000};
+static const int64_t dur_bounds[] = {
+    1000,   2500,    5000,    10000,   25000,    50000,    100000,  250000,
+    500000, 1000000, 2500000, 5000000, 10000000, 30000000, 60000000};
 /* Batch size, messages. */
-static const int64_t size_bounds[] = {1,   2,    5,    10,   25,   50,  100,
+static const int64_t size_bounds[] = {1,   2,   5,    10,   25,   50,   100,
                                       250, 500, 1000, 2500, 5000, 10000};
 
 const brook__hdef_t brook__hdef_duration = {
@@ -32,16 +31,24 @@ const brook__hdef_t brook__hdef_duration = {
 const brook__hdef_t brook__hdef_size = {
     size_bounds, sizeof(size_bounds) / sizeof(size_bounds[0]), 1};
 
-static const char *const st_names[BROOK__ST__CNT] = {"ok", "partial",
-                                                     "failed"};
+static const char *const st_names[BROOK__ST__CNT] = {"ok", "partial", "failed"};
 static const char *const ms_names[BROOK__MS__CNT] = {"ok", "failed"};
 
-static inline void ctr_add(brook__ctr_t *c, uint64_t v)
+/* With a single writer a relaxed load + store is enough (readers only
+ * load) and avoids the locked read-modify-write on the hot path. */
+static inline void ctr_add(const brook__metrics_t *m, brook__ctr_t *c,
+                           uint64_t v)
 {
-        atomic_fetch_add_explicit(c, v, memory_order_relaxed);
+        if (m->single_writer)
+                atomic_store_explicit(
+                    c, atomic_load_explicit(c, memory_order_relaxed) + v,
+                    memory_order_relaxed);
+        else
+                atomic_fetch_add_explicit(c, v, memory_order_relaxed);
 }
 
-brook__metrics_t *brook__metrics_new(const char *kind, const char *group)
+brook__metrics_t *brook__metrics_new(const char *kind, const char *group,
+                                     int single_writer)
 {
         brook__metrics_t *m = calloc(1, sizeof(*m));
 
@@ -50,6 +57,7 @@ brook__metrics_t *brook__metrics_new(const char *kind, const char *group)
                 return NULL;
         }
         snprintf(m->kind, sizeof(m->kind), "%s", kind);
+        m->single_writer = single_writer;
         atomic_init(&m->topics, NULL);
         atomic_init(&m->inflight, 0);
         pthread_mutex_init(&m->lock, NULL);
@@ -115,7 +123,8 @@ brook__mtopic_t *brook__metrics_topic(brook__metrics_t *m, const char *topic)
         return t;
 }
 
-static void hist_observe(brook__hist_t *h, const brook__hdef_t *d, int64_t v)
+static void hist_observe(const brook__metrics_t *m, brook__hist_t *h,
+                         const brook__hdef_t *d, int64_t v)
 {
         size_t i;
 
@@ -123,27 +132,27 @@ static void hist_observe(brook__hist_t *h, const brook__hdef_t *d, int64_t v)
                 v = 0;
         for (i = 0; i < d->nb && v > d->bounds[i]; i++)
                 ;
-        ctr_add(&h->b[i], 1);
-        ctr_add(&h->bsum[i], (uint64_t)v);
+        ctr_add(m, &h->b[i], 1);
+        ctr_add(m, &h->bsum[i], (uint64_t)v);
 }
 
-void brook__metrics_batch(brook__metrics_t *m, const char *topic,
-                          size_t count, size_t failed, int64_t dur_us)
+void brook__metrics_batch(brook__metrics_t *m, const char *topic, size_t count,
+                          size_t failed, int64_t dur_us)
 {
         brook__mtopic_t *t = brook__metrics_topic(m, topic);
-        int st = failed == 0 ? BROOK__ST_OK
+        int st = failed == 0      ? BROOK__ST_OK
                  : failed < count ? BROOK__ST_PARTIAL
                                   : BROOK__ST_FAILED;
 
         if (!t)
                 return;
-        ctr_add(&t->batches[st], 1);
+        ctr_add(m, &t->batches[st], 1);
         if (count > failed)
-                ctr_add(&t->msgs[BROOK__MS_OK], count - failed);
+                ctr_add(m, &t->msgs[BROOK__MS_OK], count - failed);
         if (failed)
-                ctr_add(&t->msgs[BROOK__MS_FAILED], failed);
-        hist_observe(&t->dur, &brook__hdef_duration, dur_us);
-        hist_observe(&t->size, &brook__hdef_size, (int64_t)count);
+                ctr_add(m, &t->msgs[BROOK__MS_FAILED], failed);
+        hist_observe(m, &t->dur, &brook__hdef_duration, dur_us);
+        hist_observe(m, &t->size, &brook__hdef_size, (int64_t)count);
 }
 
 void brook__metrics_inflight(brook__metrics_t *m, int n)
@@ -156,7 +165,7 @@ void brook__metrics_dead_letter(brook__metrics_t *m, const char *topic, int ok)
         brook__mtopic_t *t = brook__metrics_topic(m, topic);
 
         if (t)
-                ctr_add(ok ? &t->dl_sent : &t->dl_failed, 1);
+                ctr_add(m, ok ? &t->dl_sent : &t->dl_failed, 1);
 }
 
 void brook__metrics_totals(brook__metrics_t *m, uint64_t *out)
@@ -184,8 +193,9 @@ static int lag_cmp(const void *a, const void *b)
         const brook__lag_t *x = a, *y = b;
         int c = strcmp(x->topic, y->topic);
 
-        return c ? c : (x->partition > y->partition) - (x->partition <
-                                                        y->partition);
+        return c ? c
+                 : (x->partition > y->partition) -
+                       (x->partition < y->partition);
 }
 
 /*
@@ -366,12 +376,16 @@ static void hist_render(dbuf_t *d, const char *kind, const char *name,
         for (i = 0; i <= def->nb; i++) {
                 cum += brook__ctr_get(&h->b[i]);
                 if (i < def->nb)
-                        dbuf_printf(d, "brook_%s_%s_bucket{%s,le=\"%.6g\"} %" PRIu64 "\n",
-                                    kind, name, labels,
-                                    (double)def->bounds[i] / def->scale, cum);
+                        dbuf_printf(
+                            d,
+                            "brook_%s_%s_bucket{%s,le=\"%.6g\"} %" PRIu64 "\n",
+                            kind, name, labels,
+                            (double)def->bounds[i] / def->scale, cum);
                 else
-                        dbuf_printf(d, "brook_%s_%s_bucket{%s,le=\"+Inf\"} %" PRIu64 "\n",
-                                    kind, name, labels, cum);
+                        dbuf_printf(
+                            d,
+                            "brook_%s_%s_bucket{%s,le=\"+Inf\"} %" PRIu64 "\n",
+                            kind, name, labels, cum);
         }
         dbuf_printf(d, "brook_%s_%s_sum{%s} %.9g\n", kind, name, labels,
                     (double)brook__hist_sum(h) / def->scale);
@@ -382,8 +396,9 @@ static void hist_render(dbuf_t *d, const char *kind, const char *name,
 char *brook__metrics_render(brook__metrics_t *m, size_t *lenp)
 {
         dbuf_t d = {malloc(8192), 0, 8192, 0};
-        brook__mtopic_t *head =
-            atomic_load_explicit(&m->topics, memory_order_acquire), *t;
+        brook__mtopic_t *head = atomic_load_explicit(&m->topics,
+                                                     memory_order_acquire),
+                        *t;
         const char *k = m->kind;
         char g[512], tq[1024], labels[1700];
         brook__lag_t *lags;
@@ -400,39 +415,39 @@ char *brook__metrics_render(brook__metrics_t *m, size_t *lenp)
                "succeeded, partial: some failed, failed: all failed).");
         for (t = head; t; t = t->next)
                 for (s = 0; s < BROOK__ST__CNT; s++)
-                        dbuf_printf(&d,
-                                    "brook_%s_batch_processed_total{group=\"%s\","
-                                    "topic=\"%s\",status=\"%s\"} %" PRIu64 "\n",
-                                    k, g, lesc(tq, sizeof(tq), t->topic),
-                                    st_names[s],
-                                    brook__ctr_get(&t->batches[s]));
+                        dbuf_printf(
+                            &d,
+                            "brook_%s_batch_processed_total{group=\"%s\","
+                            "topic=\"%s\",status=\"%s\"} %" PRIu64 "\n",
+                            k, g, lesc(tq, sizeof(tq), t->topic), st_names[s],
+                            brook__ctr_get(&t->batches[s]));
 
         family(&d, k, "messages_processed_total", "counter",
                "Messages handled, by outcome of the attempt (a retried "
                "message counts once per attempt).");
         for (t = head; t; t = t->next)
                 for (s = 0; s < BROOK__MS__CNT; s++)
-                        dbuf_printf(&d,
-                                    "brook_%s_messages_processed_total{group=\"%s\","
-                                    "topic=\"%s\",status=\"%s\"} %" PRIu64 "\n",
-                                    k, g, lesc(tq, sizeof(tq), t->topic),
-                                    ms_names[s], brook__ctr_get(&t->msgs[s]));
+                        dbuf_printf(
+                            &d,
+                            "brook_%s_messages_processed_total{group=\"%s\","
+                            "topic=\"%s\",status=\"%s\"} %" PRIu64 "\n",
+                            k, g, lesc(tq, sizeof(tq), t->topic), ms_names[s],
+                            brook__ctr_get(&t->msgs[s]));
 
         family(&d, k, "batch_processing_duration_seconds", "histogram",
                "Time from the start of a batch attempt to the handler's "
                "return.");
         for (t = head; t; t = t->next) {
-                snprintf(labels, sizeof(labels), "group=\"%s\",topic=\"%s\"",
-                         g, lesc(tq, sizeof(tq), t->topic));
+                snprintf(labels, sizeof(labels), "group=\"%s\",topic=\"%s\"", g,
+                         lesc(tq, sizeof(tq), t->topic));
                 hist_render(&d, k, "batch_processing_duration_seconds", labels,
                             &t->dur, &brook__hdef_duration);
         }
 
-        family(&d, k, "batch_size", "histogram",
-               "Messages per batch attempt.");
+        family(&d, k, "batch_size", "histogram", "Messages per batch attempt.");
         for (t = head; t; t = t->next) {
-                snprintf(labels, sizeof(labels), "group=\"%s\",topic=\"%s\"",
-                         g, lesc(tq, sizeof(tq), t->topic));
+                snprintf(labels, sizeof(labels), "group=\"%s\",topic=\"%s\"", g,
+                         lesc(tq, sizeof(tq), t->topic));
                 hist_render(&d, k, "batch_size", labels, &t->size,
                             &brook__hdef_size);
         }

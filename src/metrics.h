@@ -70,6 +70,7 @@ typedef struct brook__lag_s {
 struct brook__metrics_s {
         char kind[16];
         char *group;
+        int single_writer; /* updates from one thread only: see ctr_add */
         _Atomic(brook__mtopic_t *) topics;
         atomic_int inflight;
         pthread_mutex_t lock; /* topic insertion; the lag table */

@@ -23,8 +23,8 @@ struct brook__http_s {
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
                              const char *type, char *body, size_t len)
 {
-        struct MHD_Response *r = MHD_create_response_from_buffer(
-            len, body, MHD_RESPMEM_MUST_FREE);
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
         enum MHD_Result ret;
 
         if (!r) {
@@ -79,12 +79,12 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
         n = strlen(msg);
         while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
                 msg[--n] = '\0';
-        brook__log(&h->tel->log, BROOK_LOG_WARN, "metrics.http",
-                   "message=%s", brook__logq(rq, sizeof(rq), msg));
+        brook__log(&h->tel->log, BROOK_LOG_WARN, "metrics.http", "message=%s",
+                   brook__logq(rq, sizeof(rq), msg));
 }
 
-int brook__split_hostport(const char *s, char *host, size_t hsize,
-                          char *port, size_t psize)
+int brook__split_hostport(const char *s, char *host, size_t hsize, char *port,
+                          size_t psize)
 {
         const char *colon;
 
@@ -112,10 +112,11 @@ brook__http_t *brook__http_new(brook__tel_t *tel, const char *listen,
         char host[256], port[32];
         const union MHD_DaemonInfo *info;
         int rc;
-        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
-                         MHD_USE_ERROR_LOG;
+        unsigned flags =
+            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
 
-        if (brook__split_hostport(listen, host, sizeof(host), port, sizeof(port))) {
+        if (brook__split_hostport(listen, host, sizeof(host), port,
+                                  sizeof(port))) {
                 brook__errstr(errstr, errstr_size,
                               "metrics.listen: \"%s\" is not host:port "
                               "(e.g. 127.0.0.1:9464, [::1]:9464, :9464)",

@@ -44,8 +44,8 @@ static void tag_clean(char *out, size_t size, const char *s)
         size_t o = 0;
 
         for (; *s && o + 1 < size; s++)
-                out[o++] = (*s == ',' || *s == '|' || *s == '#' ||
-                            *s == '\n' || *s == ' ')
+                out[o++] = (*s == ',' || *s == '|' || *s == '#' || *s == '\n' ||
+                            *s == ' ')
                                ? '_'
                                : *s;
         out[o] = '\0';
@@ -151,8 +151,7 @@ static void line(brook__statsd_t *s, const char *l, size_t n)
         s->len += n;
 }
 
-static void linef(brook__statsd_t *s, const char *fmt, ...)
-    BROOK__PRINTF(2, 3);
+static void linef(brook__statsd_t *s, const char *fmt, ...) BROOK__PRINTF(2, 3);
 
 static void linef(brook__statsd_t *s, const char *fmt, ...)
 {
@@ -229,8 +228,7 @@ void brook__statsd_flush(brook__statsd_t *s, brook__metrics_t *m)
                 tag_clean(tp, sizeof(tp), t->topic);
                 for (st = 0; st < BROOK__ST__CNT; st++) {
                         snprintf(tags, sizeof(tags),
-                                 "group:%s,topic:%s,status:%s", g, tp,
-                                 stn[st]);
+                                 "group:%s,topic:%s,status:%s", g, tp, stn[st]);
                         snprintf(name, sizeof(name),
                                  "brook.%s.batch.processed.count", k);
                         counter(s, name, tags, &t->batches[st],
@@ -265,7 +263,8 @@ void brook__statsd_flush(brook__statsd_t *s, brook__metrics_t *m)
         lags = brook__metrics_lags(m, &nlags);
         for (i = 0; i < nlags; i++) {
                 tag_clean(tp, sizeof(tp), lags[i].topic);
-                linef(s, "brook.%s.lag:%lld|g|#group:%s,topic:%s,partition:%d%s",
+                linef(s,
+                      "brook.%s.lag:%lld|g|#group:%s,topic:%s,partition:%d%s",
                       k, (long long)lags[i].lag, g, tp, (int)lags[i].partition,
                       s->tags);
         }

@@ -38,25 +38,19 @@ struct brook_event_s {
         const char **links; /* brook_event_links(), computed on demand */
         size_t nlinks;
         int links_done;
-        char namebuf[96];
 };
 
 /* Depth of event / span callbacks running on this thread. */
 static _Thread_local int in_cb;
 
-static int64_t now_ns(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* ------------------------------------------------------------------ */
 /* building events                                                     */
 
-static void ev_init(brook_event_t *ev, const brook__tel_t *tel,
-                    const char *suffix)
+static const char *const ev_suffix[BROOK__EV__CNT] = {
+    "batch.start",        "batch.stop",       "batch.exception",
+    "messages.processed", "dead_letter.sent", "dead_letter.failed"};
+
+static void ev_init(brook_event_t *ev, const brook__tel_t *tel, int which)
 {
         ev->nm = ev->nd = 0;
         ev->batch = NULL;
@@ -64,9 +58,7 @@ static void ev_init(brook_event_t *ev, const brook__tel_t *tel,
         ev->links = NULL;
         ev->nlinks = 0;
         ev->links_done = 0;
-        snprintf(ev->namebuf, sizeof(ev->namebuf), "brook.%s.%s", tel->kind,
-                 suffix);
-        ev->name = ev->namebuf;
+        ev->name = which < 0 ? "" : tel->names[which];
         ev->dkey[0] = "group";
         ev->dval[0] = tel->group;
         ev->disnum[0] = 0;
@@ -124,10 +116,10 @@ static void ev_free(brook_event_t *ev)
 }
 
 /* Name and metadata of an event about batch @p b. */
-static void ev_batch(brook_event_t *ev, const brook__tel_t *tel,
-                     const char *suffix, const brook_batch_t *b)
+static void ev_batch(brook_event_t *ev, const brook__tel_t *tel, int which,
+                     const brook_batch_t *b)
 {
-        ev_init(ev, tel, suffix);
+        ev_init(ev, tel, which);
         ev->batch = b;
         ev_ds(ev, "topic", brook_batch_topic(b));
         ev_di(ev, "partition", brook_batch_partition(b));
@@ -142,13 +134,11 @@ static int sub_match(const brook__sub_t *s, const char *name)
                          : !strcmp(name, s->name);
 }
 
-static void emit(brook__tel_t *tel, const brook_event_t *ev)
+/* Call the matching callbacks; the caller holds the read lock. */
+static void emit_locked(brook__tel_t *tel, const brook_event_t *ev)
 {
         size_t i;
 
-        if (!(brook__tel_active(tel) & BROOK__TEL_EVENTS))
-                return;
-        pthread_rwlock_rdlock(&tel->ev_lock);
         for (i = 0; i < tel->nsubs; i++) {
                 if (!sub_match(&tel->subs[i], ev->name))
                         continue;
@@ -156,6 +146,14 @@ static void emit(brook__tel_t *tel, const brook_event_t *ev)
                 tel->subs[i].cb(ev, tel->subs[i].opaque);
                 in_cb--;
         }
+}
+
+static void emit(brook__tel_t *tel, const brook_event_t *ev)
+{
+        if (!(brook__tel_active(tel) & BROOK__TEL_EVENTS))
+                return;
+        pthread_rwlock_rdlock(&tel->ev_lock);
+        emit_locked(tel, ev);
         pthread_rwlock_unlock(&tel->ev_lock);
 }
 
@@ -172,15 +170,17 @@ static void set_active(brook__tel_t *tel)
 
 brook__tel_t *brook__tel_new(const brook_conf_t *conf, brook__scope_t scope,
                              const char *kind, const char *group,
-                             const brook__logger_t *log, char *errstr,
-                             size_t errstr_size)
+                             const brook__logger_t *log, int flags,
+                             char *errstr, size_t errstr_size)
 {
         brook__tel_t *tel = calloc(1, sizeof(*tel));
         const char *listen, *statsd;
         int64_t now = brook__now_us();
+        int i;
 
         if (!tel || !(tel->group = strdup(group)) ||
-            !(tel->metrics = brook__metrics_new(kind, group))) {
+            !(tel->metrics = brook__metrics_new(
+                  kind, group, flags & BROOK__TEL_F_SINGLE_WRITER))) {
                 if (tel)
                         free(tel->group);
                 free(tel);
@@ -189,6 +189,9 @@ brook__tel_t *brook__tel_new(const brook_conf_t *conf, brook__scope_t scope,
         }
         atomic_init(&tel->active, 0);
         snprintf(tel->kind, sizeof(tel->kind), "%s", kind);
+        for (i = 0; i < BROOK__EV__CNT; i++)
+                snprintf(tel->names[i], sizeof(tel->names[i]), "brook.%s.%s",
+                         kind, ev_suffix[i]);
         tel->log = *log;
         tel->next_id = 1;
         pthread_rwlock_init(&tel->ev_lock, NULL);
@@ -202,9 +205,8 @@ brook__tel_t *brook__tel_new(const brook_conf_t *conf, brook__scope_t scope,
         tel->next_summary_us = now + tel->summary_interval_us;
         tel->next_statsd_us = now + tel->statsd_interval_us;
         atomic_init(&tel->next_due_us,
-                    BROOK__MIN(tel->summary_interval_us
-                                   ? tel->next_summary_us
-                                   : INT64_MAX,
+                    BROOK__MIN(tel->summary_interval_us ? tel->next_summary_us
+                                                        : INT64_MAX,
                                tel->next_statsd_us));
 
         statsd = brook__conf_str(conf, "metrics.statsd.address", scope);
@@ -265,32 +267,30 @@ void brook__tel_batch_start(brook__tel_t *tel, const brook_batch_t *b,
         int act = brook__tel_active(tel);
 
         memset(sp, 0, sizeof(*sp));
-        sp->t0_ns = now_ns();
         if (!act || !brook_batch_count(b))
                 return;
-        ev_batch(&ev, tel, "batch.start", b);
+        ev_batch(&ev, tel, BROOK__EV_BATCH_START, b);
         ev_m(&ev, "count", (int64_t)brook_batch_count(b));
         ev_m(&ev, "bytes", (int64_t)brook_batch_bytes(b));
-        emit(tel, &ev);
-        if (act & BROOK__TEL_SPANS) {
-                pthread_rwlock_rdlock(&tel->ev_lock);
-                if (tel->span_start && tel->span_end) {
-                        in_cb++;
-                        sp->span = tel->span_start(&ev, tel->span_opaque);
-                        in_cb--;
-                        sp->end = tel->span_end;
-                        sp->opaque = tel->span_opaque;
-                }
-                pthread_rwlock_unlock(&tel->ev_lock);
+        /* One lock for the callbacks and the span hook. */
+        pthread_rwlock_rdlock(&tel->ev_lock);
+        emit_locked(tel, &ev);
+        if (tel->span_start && tel->span_end) {
+                in_cb++;
+                sp->span = tel->span_start(&ev, tel->span_opaque);
+                in_cb--;
+                sp->end = tel->span_end;
+                sp->opaque = tel->span_opaque;
         }
+        pthread_rwlock_unlock(&tel->ev_lock);
         ev_free(&ev);
-        sp->t0_ns = now_ns(); /* the handler's time, without the hooks' */
 }
 
 void brook__tel_batch_stop(brook__tel_t *tel, const brook_batch_t *b,
-                           brook_err_t result, brook__tel_span_t *sp)
+                           brook_err_t result, int64_t dur_us,
+                           brook__tel_span_t *sp)
 {
-        int64_t dur = now_ns() - sp->t0_ns;
+        int64_t dur = dur_us * 1000;
         size_t i, n = brook_batch_count(b), failed = 0;
         char reason[200];
         brook_event_t ev;
@@ -310,27 +310,41 @@ void brook__tel_batch_stop(brook__tel_t *tel, const brook_batch_t *b,
                                  brook_err2name(result));
         } else {
                 for (i = 0; i < n; i++)
-                        failed += brook_msg_error(brook_batch_msg(b, i)) !=
-                                  NULL;
+                        failed +=
+                            brook_msg_error(brook_batch_msg(b, i)) != NULL;
         }
         if (result != BROOK_OK) {
-                ev_batch(&ev, tel, "batch.exception", b);
+                ev_batch(&ev, tel, BROOK__EV_BATCH_EXCEPTION, b);
                 ev_m(&ev, "count", (int64_t)n);
                 ev_ds(&ev, "kind", "error");
                 ev_ds(&ev, "reason", reason);
                 emit(tel, &ev);
                 ev_free(&ev);
         }
-        ev_batch(&ev, tel, "batch.stop", b);
+        ev_batch(&ev, tel, BROOK__EV_BATCH_STOP, b);
         ev_m(&ev, "duration_ns", dur);
         ev_m(&ev, "count", (int64_t)n);
         ev_m(&ev, "failed_count", (int64_t)failed);
-        ev_ds(&ev, "status", failed == 0   ? "ok"
-                             : failed < n ? "partial"
-                                          : "failed");
+        ev_ds(&ev, "status",
+              failed == 0  ? "ok"
+              : failed < n ? "partial"
+                           : "failed");
         if (result != BROOK_OK)
                 ev_ds(&ev, "error", reason);
-        emit(tel, &ev);
+        if (brook__tel_active(tel) & BROOK__TEL_EVENTS) {
+                /* messages.processed has the same numbers: one lock for
+                 * both. */
+                brook_event_t pev;
+
+                ev_batch(&pev, tel, BROOK__EV_MESSAGES_PROCESSED, b);
+                ev_m(&pev, "count", (int64_t)(n - failed));
+                ev_m(&pev, "failed_count", (int64_t)failed);
+                pthread_rwlock_rdlock(&tel->ev_lock);
+                emit_locked(tel, &ev);
+                emit_locked(tel, &pev);
+                pthread_rwlock_unlock(&tel->ev_lock);
+                ev_free(&pev);
+        }
         if (sp->end) {
                 in_cb++;
                 sp->end(sp->span, &ev, sp->opaque);
@@ -349,7 +363,7 @@ void brook__tel_batch_exception(brook__tel_t *tel, const char *topic,
 
         if (!(brook__tel_active(tel) & BROOK__TEL_EVENTS))
                 return;
-        ev_init(&ev, tel, "batch.exception");
+        ev_init(&ev, tel, BROOK__EV_BATCH_EXCEPTION);
         ev_ds(&ev, "topic", topic);
         ev_di(&ev, "partition", partition);
         ev_di(&ev, "first_offset", first_offset);
@@ -364,19 +378,10 @@ void brook__tel_batch_done(brook__tel_t *tel, const brook_batch_t *b,
                            size_t failed, int64_t dur_us)
 {
         size_t n = brook_batch_count(b);
-        brook_event_t ev;
 
-        if (!n)
-                return;
-        brook__metrics_batch(tel->metrics, brook_batch_topic(b), n, failed,
-                             dur_us);
-        if (!(brook__tel_active(tel) & BROOK__TEL_EVENTS))
-                return;
-        ev_batch(&ev, tel, "messages.processed", b);
-        ev_m(&ev, "count", (int64_t)(n - failed));
-        ev_m(&ev, "failed_count", (int64_t)failed);
-        emit(tel, &ev);
-        ev_free(&ev);
+        if (n)
+                brook__metrics_batch(tel->metrics, brook_batch_topic(b), n,
+                                     failed, dur_us);
 }
 
 void brook__tel_inflight(brook__tel_t *tel, int n)
@@ -393,7 +398,8 @@ void brook__tel_dead_letter(brook__tel_t *tel, const brook_msg_t *m,
         brook__metrics_dead_letter(tel->metrics, brook_msg_topic(m), ok);
         if (!(brook__tel_active(tel) & BROOK__TEL_EVENTS))
                 return;
-        ev_init(&ev, tel, ok ? "dead_letter.sent" : "dead_letter.failed");
+        ev_init(&ev, tel,
+                ok ? BROOK__EV_DEAD_LETTER_SENT : BROOK__EV_DEAD_LETTER_FAILED);
         ev.msg = m;
         ev_ds(&ev, "topic", brook_msg_topic(m));
         ev_di(&ev, "partition", brook_msg_partition(m));
@@ -419,8 +425,8 @@ void brook__tel_emit(brook__tel_t *tel, const char *name,
 
         if (!(brook__tel_active(tel) & BROOK__TEL_EVENTS))
                 return;
-        ev_init(&ev, tel, "");
-        snprintf(ev.namebuf, sizeof(ev.namebuf), "%s", name);
+        ev_init(&ev, tel, -1);
+        ev.name = name;
         for (i = 0; i < mcnt; i++)
                 ev_m(&ev, mkeys[i], mvals[i]);
         for (i = 0; i < dcnt; i++)
@@ -446,28 +452,27 @@ static void summary(brook__tel_t *tel, int64_t interval_us)
         if (!batches)
                 return;
         memcpy(tel->sum_prev, t, sizeof(t));
-        brook__log(&tel->log, BROOK_LOG_INFO, "batch.summary",
-                   "interval_ms=%lld batches=%llu batches_partial=%llu "
-                   "batches_failed=%llu messages=%llu messages_failed=%llu "
-                   "dead_letters=%llu avg_batch_ms=%.3f in_flight=%d",
-                   (long long)(interval_us / 1000),
-                   (unsigned long long)batches,
-                   (unsigned long long)d[BROOK__SUM_B_PARTIAL],
-                   (unsigned long long)d[BROOK__SUM_B_FAILED],
-                   (unsigned long long)(d[BROOK__SUM_M_OK] +
-                                        d[BROOK__SUM_M_FAILED]),
-                   (unsigned long long)d[BROOK__SUM_M_FAILED],
-                   (unsigned long long)d[BROOK__SUM_DEAD],
-                   (double)d[BROOK__SUM_DUR_US] / (double)batches / 1000.0,
-                   atomic_load(&tel->metrics->inflight));
+        brook__log(
+            &tel->log, BROOK_LOG_INFO, "batch.summary",
+            "interval_ms=%lld batches=%llu batches_partial=%llu "
+            "batches_failed=%llu messages=%llu messages_failed=%llu "
+            "dead_letters=%llu avg_batch_ms=%.3f in_flight=%d",
+            (long long)(interval_us / 1000), (unsigned long long)batches,
+            (unsigned long long)d[BROOK__SUM_B_PARTIAL],
+            (unsigned long long)d[BROOK__SUM_B_FAILED],
+            (unsigned long long)(d[BROOK__SUM_M_OK] + d[BROOK__SUM_M_FAILED]),
+            (unsigned long long)d[BROOK__SUM_M_FAILED],
+            (unsigned long long)d[BROOK__SUM_DEAD],
+            (double)d[BROOK__SUM_DUR_US] / (double)batches / 1000.0,
+            atomic_load(&tel->metrics->inflight));
 }
 
 void brook__tel_tick(brook__tel_t *tel, int64_t now_us)
 {
         int64_t due = INT64_MAX;
 
-        if (now_us < atomic_load_explicit(&tel->next_due_us,
-                                          memory_order_relaxed) ||
+        if (now_us <
+                atomic_load_explicit(&tel->next_due_us, memory_order_relaxed) ||
             pthread_mutex_trylock(&tel->tick_lock))
                 return;
         if (tel->statsd) {

@@ -35,14 +35,25 @@ typedef struct brook__statsd_s brook__statsd_t;
 
 /* brook__tel_t.active bits */
 #define BROOK__TEL_EVENTS 0x1 /* at least one event callback */
-#define BROOK__TEL_SPANS 0x2  /* span hooks set */
+#define BROOK__TEL_SPANS  0x2 /* span hooks set */
+
+/* The owner-independent events, named "brook.<kind>.<suffix>". */
+enum {
+        BROOK__EV_BATCH_START,
+        BROOK__EV_BATCH_STOP,
+        BROOK__EV_BATCH_EXCEPTION,
+        BROOK__EV_MESSAGES_PROCESSED,
+        BROOK__EV_DEAD_LETTER_SENT,
+        BROOK__EV_DEAD_LETTER_FAILED,
+        BROOK__EV__CNT
+};
 
 /* An event callback subscription. */
 typedef struct brook__sub_s {
         int64_t id;
-        char *name;    /* exact name, or prefix ending in '.' */
-        size_t len;    /* strlen(name) */
-        int prefix;    /* name ends in '.' */
+        char *name; /* exact name, or prefix ending in '.' */
+        size_t len; /* strlen(name) */
+        int prefix; /* name ends in '.' */
         brook_event_cb_t *cb;
         void *opaque;
 } brook__sub_t;
@@ -51,6 +62,7 @@ struct brook_telemetry_s {
         atomic_int active; /* BROOK__TEL_* bits, read without a lock */
         char kind[16];     /* "consumer", "streams" */
         char *group;       /* group.id / application.id */
+        char names[BROOK__EV__CNT][48]; /* full event names, made once */
         brook__logger_t log;
 
         /* events and span hooks; callbacks run under the read lock */
@@ -74,27 +86,33 @@ struct brook_telemetry_s {
         int64_t statsd_interval_us;
         int64_t next_statsd_us;
         _Atomic(int64_t) next_due_us; /* earliest of the two, read unlocked */
-        uint64_t sum_prev[8]; /* totals at the last summary */
+        uint64_t sum_prev[8];         /* totals at the last summary */
 };
 
 /* What brook__tel_batch_start() hands to brook__tel_batch_stop(). */
 typedef struct brook__tel_span_s {
-        int64_t t0_ns;
         void *span;
         brook_span_end_cb_t *end; /* NULL: no span started */
         void *opaque;
 } brook__tel_span_t;
 
+/* brook__tel_new() flags */
+#define BROOK__TEL_F_SINGLE_WRITER                                             \
+        0x1 /* every metric update (batch_done,                                \
+               dead_letter, inflight) comes from                               \
+               one thread: plain atomic stores                                 \
+               instead of read-modify-writes */
+
 /*
  * New telemetry for an owner of @p kind ("consumer") in group @p group:
  * reads the telemetry properties of @p conf, starts the HTTP listener and
- * opens the StatsD socket when configured. @p log is copied.
- * Returns NULL with @p errstr set on failure.
+ * opens the StatsD socket when configured. @p log is copied. @p flags:
+ * BROOK__TEL_F_*. Returns NULL with @p errstr set on failure.
  */
 brook__tel_t *brook__tel_new(const brook_conf_t *conf, brook__scope_t scope,
                              const char *kind, const char *group,
-                             const brook__logger_t *log, char *errstr,
-                             size_t errstr_size);
+                             const brook__logger_t *log, int flags,
+                             char *errstr, size_t errstr_size);
 /* Stops the listener, flushes StatsD, frees. Accepts NULL. */
 void brook__tel_destroy(brook__tel_t *tel);
 
@@ -112,13 +130,17 @@ void brook__tel_stats(brook__tel_t *tel, const char *json, size_t len);
 
 /*
  * A batch attempt starts / stopped on this thread (call only when
- * brook__tel_active()): batch.start / batch.stop events, the span hooks,
- * and batch.exception when @p result is not BROOK_OK.
+ * brook__tel_active()): batch.start / batch.stop and messages.processed
+ * events, the span hooks, and batch.exception when @p result is not
+ * BROOK_OK. @p dur_us is the
+ * attempt's duration as the owner measured it (no clock read here: on
+ * some virtual machines a clock read costs more than an event).
  */
 void brook__tel_batch_start(brook__tel_t *tel, const brook_batch_t *b,
                             brook__tel_span_t *sp);
 void brook__tel_batch_stop(brook__tel_t *tel, const brook_batch_t *b,
-                           brook_err_t result, brook__tel_span_t *sp);
+                           brook_err_t result, int64_t dur_us,
+                           brook__tel_span_t *sp);
 
 /* batch.exception without a batch at hand (e.g. a handler timeout seen by
  * another thread): @p kind "timeout" or "error". */
@@ -130,7 +152,7 @@ void brook__tel_batch_exception(brook__tel_t *tel, const char *topic,
 /*
  * An attempt's outcome is known: @p failed of the batch's messages failed
  * (all of them when the handler failed the batch); @p dur_us the
- * attempt's duration. Updates the metrics and emits messages.processed.
+ * attempt's duration. Updates the metrics (no event: lock-free).
  */
 void brook__tel_batch_done(brook__tel_t *tel, const brook_batch_t *b,
                            size_t failed, int64_t dur_us);
@@ -161,22 +183,29 @@ void brook__tel_tick(brook__tel_t *tel, int64_t now_us);
 void brook__tel_flush(brook__tel_t *tel);
 
 /* ---- metrics.c ---- */
-brook__metrics_t *brook__metrics_new(const char *kind, const char *group);
+brook__metrics_t *brook__metrics_new(const char *kind, const char *group,
+                                     int single_writer);
 void brook__metrics_destroy(brook__metrics_t *m);
-void brook__metrics_batch(brook__metrics_t *m, const char *topic,
-                          size_t count, size_t failed, int64_t dur_us);
+void brook__metrics_batch(brook__metrics_t *m, const char *topic, size_t count,
+                          size_t failed, int64_t dur_us);
 void brook__metrics_inflight(brook__metrics_t *m, int n);
-void brook__metrics_dead_letter(brook__metrics_t *m, const char *topic,
-                                int ok);
+void brook__metrics_dead_letter(brook__metrics_t *m, const char *topic, int ok);
 /* Replace the lag table from librdkafka's statistics JSON. */
 int brook__metrics_stats(brook__metrics_t *m, const char *json, size_t len);
 /* Prometheus text; malloc'd, NULL when out of memory. */
 char *brook__metrics_render(brook__metrics_t *m, size_t *lenp);
 /* Totals over every topic, for the summaries: batches ok/partial/failed,
  * messages ok/failed, dead letters, duration sum (us), in-flight. */
-enum { BROOK__SUM_B_OK, BROOK__SUM_B_PARTIAL, BROOK__SUM_B_FAILED,
-       BROOK__SUM_M_OK, BROOK__SUM_M_FAILED, BROOK__SUM_DEAD,
-       BROOK__SUM_DUR_US, BROOK__SUM__CNT };
+enum {
+        BROOK__SUM_B_OK,
+        BROOK__SUM_B_PARTIAL,
+        BROOK__SUM_B_FAILED,
+        BROOK__SUM_M_OK,
+        BROOK__SUM_M_FAILED,
+        BROOK__SUM_DEAD,
+        BROOK__SUM_DUR_US,
+        BROOK__SUM__CNT
+};
 void brook__metrics_totals(brook__metrics_t *m, uint64_t *out);
 
 /* ---- metrics_http.c ---- */
@@ -185,8 +214,8 @@ brook__http_t *brook__http_new(brook__tel_t *tel, const char *listen,
 void brook__http_destroy(brook__http_t *h);
 const char *brook__http_address(const brook__http_t *h);
 /* Split "host:port", "[v6]:port" or ":port" (empty host); 0 or -1. */
-int brook__split_hostport(const char *s, char *host, size_t hsize,
-                          char *port, size_t psize);
+int brook__split_hostport(const char *s, char *host, size_t hsize, char *port,
+                          size_t psize);
 
 /* ---- statsd.c ---- */
 brook__statsd_t *brook__statsd_new(const char *address, const char *tags,

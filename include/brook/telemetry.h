@@ -45,12 +45,13 @@ typedef struct brook_event_s brook_event_t;
  * @param opaque the pointer given at attach time.
  * @remark Called on the thread where the event happens (see docs of each
  *         event in docs/TELEMETRY.md): for the consumer, batch.start,
- *         batch.stop and batch.exception (handler errors) come from the
- *         thread that runs the batch handler (the run() thread in sync
- *         mode, a batch thread when `batch.async=true`, so calls for
- *         different partitions may be concurrent); batch.exception for a
- *         handler timeout, messages.processed and the dead_letter events
- *         come from the run() thread. Keep it short: it delays the batch.
+ *         batch.stop, messages.processed and batch.exception (handler
+ *         errors) come from the thread that runs the batch handler (the
+ *         run() thread in sync mode, a batch thread when
+ *         `batch.async=true`, so calls for different partitions may be
+ *         concurrent); batch.exception for a handler timeout and the
+ *         dead_letter events come from the run() thread. Keep it short:
+ *         it delays the batch.
  *         It must not attach or detach callbacks (those calls return
  *         BROOK_ERR_STATE from inside a callback).
  */
@@ -174,9 +175,9 @@ BROOK_EXPORT brook_err_t brook_consumer_event_detach(brook_consumer_t *c,
                                                      int64_t id);
 
 /** @brief brook_telemetry_set_span_hooks() on the consumer's telemetry. */
-BROOK_EXPORT brook_err_t brook_consumer_set_span_hooks(
-    brook_consumer_t *c, brook_span_start_cb_t *start,
-    brook_span_end_cb_t *end, void *opaque);
+BROOK_EXPORT brook_err_t
+brook_consumer_set_span_hooks(brook_consumer_t *c, brook_span_start_cb_t *start,
+                              brook_span_end_cb_t *end, void *opaque);
 
 /**
  * @brief brook_telemetry_metrics_text() of the consumer; free the result

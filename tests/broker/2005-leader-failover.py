@@ -11,7 +11,6 @@ end whatever happens. The consumer's session timeout (30 s) outlasts the
 election (a SIGKILLed node is fenced after broker.session.timeout.ms, 9 s).
 With two brokers up, brook must not report an outage (event=brokers.down).
 """
-import time
 
 import brooktest as bt
 import kafkatool as kt

@@ -36,8 +36,7 @@ static inline char *tel_http_get(const char *hostport, const char *path,
         *statusp = 0;
         if (!colon)
                 return NULL;
-        snprintf(host, sizeof(host), "%.*s", (int)(colon - hostport),
-                 hostport);
+        snprintf(host, sizeof(host), "%.*s", (int)(colon - hostport), hostport);
         snprintf(port, sizeof(port), "%s", colon + 1);
         memset(&hints, 0, sizeof(hints));
         hints.ai_socktype = SOCK_STREAM;
@@ -104,8 +103,7 @@ static inline int tel_udp_listen(int *portp)
 
 /* Append every datagram that arrives within @p wait_ms to *bufp (lines
  * separated by '\n'); returns the number of datagrams. */
-static inline int tel_udp_drain(int fd, int wait_ms, char **bufp,
-                                size_t *lenp)
+static inline int tel_udp_drain(int fd, int wait_ms, char **bufp, size_t *lenp)
 {
         struct pollfd pfd = {fd, POLLIN, 0};
         char d[65536];
@@ -190,10 +188,11 @@ static inline int tel_promtool(const char *text, char *out, size_t outsize)
                     "write");
         close(fd);
         if (access("/usr/bin/promtool", X_OK) && system("command -v promtool "
-                                                      ">/dev/null 2>&1")) {
+                                                        ">/dev/null 2>&1")) {
                 unlink(path);
-                snprintf(out, outsize, "promtool not installed (Debian "
-                                       "package prometheus)");
+                snprintf(out, outsize,
+                         "promtool not installed (Debian "
+                         "package prometheus)");
                 return 3;
         }
         snprintf(cmd, sizeof(cmd), "promtool check metrics < %s 2>&1", path);

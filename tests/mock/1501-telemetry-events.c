@@ -11,7 +11,7 @@
  *  - batch.start: count sums to the deliveries, first attempts to exactly
  *    the 2000 messages; bytes equal brook_batch_bytes();
  *  - batch.stop: failed_count sums to the injected failures, duration_ns
- *    is positive, status matches; metadata equal the batch's;
+ *    adds up to more than 0, status matches; metadata equal the batch's;
  *  - batch.exception: exactly one, kind=error, with the handler's reason;
  *  - messages.processed: count sums to 1999 (all but the pill),
  *    failed_count to the injected failures;
@@ -32,7 +32,8 @@ static int64_t delivered, injected, first_deliveries, handler_bytes_sum;
 static int64_t ev_start_cnt, ev_start_first, ev_start_bytes, ev_starts;
 static int64_t ev_stop_failed, ev_stops, ev_stop_cnt, ev_exceptions;
 static int64_t ev_proc_cnt, ev_proc_failed, ev_dead, ev_prefix_other;
-static int64_t ev_all, ev_exact_other, nested_refused, dead_offset = -1;
+static int64_t ev_stop_ns, ev_all, ev_exact_other, nested_refused,
+    dead_offset = -1;
 static char exc_reason[200], group[128];
 static brook_consumer_t *consumer;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -142,7 +143,10 @@ static void on_prefix(const brook_event_t *ev, void *opaque)
                 const char *st = brook_event_metadata(ev, "status");
 
                 check_batch_meta(ev);
-                TEST_ASSERT(meas(ev, "duration_ns") > 0, "duration_ns");
+                TEST_ASSERT(meas(ev, "duration_ns") >= 0 &&
+                                meas(ev, "duration_ns") % 1000 == 0,
+                            "duration_ns (microsecond resolution)");
+                ev_stop_ns += meas(ev, "duration_ns");
                 TEST_ASSERT(st && !strcmp(st, f == 0  ? "ok"
                                               : f < n ? "partial"
                                                       : "failed"),
@@ -278,6 +282,7 @@ int main(void)
                     (long long)ev_start_cnt, (long long)ev_stop_cnt,
                     (long long)delivered);
         TEST_ASSERT(ev_start_bytes == handler_bytes_sum, "bytes");
+        TEST_ASSERT(ev_stop_ns > 0, "every batch took 0 ns");
         TEST_ASSERT(ev_starts == ev_stops, "starts %lld stops %lld",
                     (long long)ev_starts, (long long)ev_stops);
         /* 10 first-delivery failures on p0, 3 of the pill, one batch. */

@@ -194,8 +194,11 @@ class Consumer:
         self.stdout_path = base + ".stdout"
         self.ready_path = base + ".ready"
         exe = os.path.join(BUILD_DIR, "brook-testconsumer")
-        if not os.access(exe, os.X_OK):
-            raise Fail("%s not built (BROOK_BUILD_DIR=%s)" % (exe, BUILD_DIR))
+        deadline = now() + 20  # a concurrent rebuild may be relinking it
+        while not os.access(exe, os.X_OK):
+            if now() >= deadline:
+                raise Fail("%s not built (BROOK_BUILD_DIR=%s)" % (exe, BUILD_DIR))
+            time.sleep(0.5)
         cmd = [exe, "--brokers", brokers, "--topic", topic, "--group", group,
                "--ready", self.ready_path]
         for flag, path in (("--record", self.record_path), ("--events", self.events_path),

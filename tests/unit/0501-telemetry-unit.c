@@ -32,8 +32,8 @@ static const char stats_json[] =
 static int log_lines, summary_lines;
 static char last_line[2048];
 
-static void on_log(brook_log_level_t level, const char *event,
-                   const char *line, void *opaque)
+static void on_log(brook_log_level_t level, const char *event, const char *line,
+                   void *opaque)
 {
         (void)level;
         (void)opaque;
@@ -57,11 +57,11 @@ static void on_ev(const brook_event_t *ev, void *opaque)
                     "name %s", brook_event_name(ev));
         TEST_ASSERT(!brook_event_measurement(ev, "partitions", &v) && v == 4,
                     "measurement");
-        TEST_ASSERT(brook_event_measurement_count(ev) == 1 &&
-                        !strcmp(brook_event_measurement_at(ev, 0, &v),
-                                "partitions") &&
-                        !brook_event_measurement_at(ev, 1, &v),
-                    "measurement_at");
+        TEST_ASSERT(
+            brook_event_measurement_count(ev) == 1 &&
+                !strcmp(brook_event_measurement_at(ev, 0, &v), "partitions") &&
+                !brook_event_measurement_at(ev, 1, &v),
+            "measurement_at");
         TEST_ASSERT(!strcmp(brook_event_metadata(ev, "group"), "app-1") &&
                         !strcmp(brook_event_metadata(ev, "task"), "0_3"),
                     "metadata");
@@ -105,7 +105,7 @@ static void expect_new_fails(const char *name, const char *value,
 
 static void test_lag_and_render(void)
 {
-        brook__metrics_t *m = brook__metrics_new("consumer", "g\"1\\x\ny");
+        brook__metrics_t *m = brook__metrics_new("consumer", "g\"1\\x\ny", 0);
         char *text, out[4096];
         size_t len, n;
         brook__lag_t *l;
@@ -118,14 +118,13 @@ static void test_lag_and_render(void)
         l = brook__metrics_lags(m, &n);
         TEST_ASSERT(n == 3, "%zu lag entries", n);
         TEST_ASSERT(!strcmp(l[0].topic, "orders") && l[0].partition == 0 &&
-                        l[0].lag == 5 && l[1].partition == 3 &&
-                        l[1].lag == 0 && !strcmp(l[2].topic, "we\"ird\\t") &&
-                        l[2].lag == 42,
+                        l[0].lag == 5 && l[1].partition == 3 && l[1].lag == 0 &&
+                        !strcmp(l[2].topic, "we\"ird\\t") && l[2].lag == 42,
                     "lag table");
         brook__lags_free(l, n);
 
-        brook__metrics_batch(m, "orders", 10, 0, 1000);  /* le 0.001 */
-        brook__metrics_batch(m, "orders", 10, 3, 1001);  /* le 0.0025 */
+        brook__metrics_batch(m, "orders", 10, 0, 1000);    /* le 0.001 */
+        brook__metrics_batch(m, "orders", 10, 3, 1001);    /* le 0.0025 */
         brook__metrics_batch(m, "orders", 1, 1, 70000000); /* +Inf */
         brook__metrics_dead_letter(m, "orders", 1);
         brook__metrics_inflight(m, 2);
@@ -133,8 +132,9 @@ static void test_lag_and_render(void)
         TEST_ASSERT(text && len == strlen(text), "render");
         TEST_ASSERT(strstr(text, "group=\"g\\\"1\\\\x\\ny\""),
                     "group label not escaped:\n%s", text);
-        TEST_ASSERT(strstr(text, "topic=\"we\\\"ird\\\\t\",partition=\"7\"} 42"),
-                    "lag of the odd topic:\n%s", text);
+        TEST_ASSERT(
+            strstr(text, "topic=\"we\\\"ird\\\\t\",partition=\"7\"} 42"),
+            "lag of the odd topic:\n%s", text);
         TEST_ASSERT(tel_metric(text,
                                "brook_consumer_batch_processing_duration_"
                                "seconds_bucket",
@@ -157,17 +157,15 @@ static void test_lag_and_render(void)
                                "seconds_sum",
                                NULL) == 70.002001,
                     "duration sum");
-        TEST_ASSERT(tel_metric(text, "brook_consumer_batch_processed_total",
-                               "status=\"partial\"") == 1 &&
-                        tel_metric(text,
-                                   "brook_consumer_batch_processed_total",
-                                   "status=\"failed\"") == 1 &&
-                        tel_metric(text,
-                                   "brook_consumer_messages_processed_total",
-                                   "status=\"ok\"") == 17 &&
-                        tel_metric(text, "brook_consumer_batch_queue_depth",
-                                   NULL) == 2,
-                    "counters:\n%s", text);
+        TEST_ASSERT(
+            tel_metric(text, "brook_consumer_batch_processed_total",
+                       "status=\"partial\"") == 1 &&
+                tel_metric(text, "brook_consumer_batch_processed_total",
+                           "status=\"failed\"") == 1 &&
+                tel_metric(text, "brook_consumer_messages_processed_total",
+                           "status=\"ok\"") == 17 &&
+                tel_metric(text, "brook_consumer_batch_queue_depth", NULL) == 2,
+            "counters:\n%s", text);
         TEST_ASSERT(tel_promtool(text, out, sizeof(out)) == 0,
                     "promtool: %s\n%s", out, text);
         free(text);
@@ -191,7 +189,7 @@ static int count_of(const char *s, const char *needle)
 
 static void test_statsd(void)
 {
-        brook__metrics_t *m = brook__metrics_new("consumer", "g1");
+        brook__metrics_t *m = brook__metrics_new("consumer", "g1", 1);
         char es[256], addr[64], *buf = NULL;
         size_t len = 0;
         int port, fd = tel_udp_listen(&port);
@@ -213,8 +211,7 @@ static void test_statsd(void)
         TEST_ASSERT(strstr(buf, "brook.consumer.batch.processed.count:1|c|"
                                 "#group:g1,topic:a_b_c,status:partial,"),
                     "partial batches");
-        TEST_ASSERT(count_of(buf, "brook.consumer.batch.processed.count:") ==
-                        2,
+        TEST_ASSERT(count_of(buf, "brook.consumer.batch.processed.count:") == 2,
                     "a zero counter was sent (status:failed)");
         TEST_ASSERT(strstr(buf, "brook.consumer.messages.processed.count:1|c|"
                                 "#group:g1,topic:a_b_c,status:failed,"),
@@ -273,7 +270,7 @@ static void test_tel(void)
         test_conf_set(conf, "log.summary.interval.ms", "1000");
         brook__logger_init(&lg, conf, "streams");
         tel = brook__tel_new(conf, BROOK__SCOPE_STREAMS, "streams", "app-1",
-                             &lg, es, sizeof(es));
+                             &lg, 0, es, sizeof(es));
         TEST_ASSERT(tel, "%s", es);
         TEST_ASSERT(brook__tel_active(tel) == 0, "active without callbacks");
         TEST_ASSERT(brook_telemetry_metrics_address(tel, addr, sizeof(addr)) ==
@@ -298,8 +295,7 @@ static void test_tel(void)
         brook__tel_tick(tel, now + 2100000);
         TEST_ASSERT(summary_lines == 0, "summary before the interval");
         brook__tel_tick(tel, now + 3100000);
-        TEST_ASSERT(summary_lines == 1 &&
-                        strstr(last_line, "batches=1 ") &&
+        TEST_ASSERT(summary_lines == 1 && strstr(last_line, "batches=1 ") &&
                         strstr(last_line, "messages=7 ") &&
                         strstr(last_line, "messages_failed=2 ") &&
                         strstr(last_line, "batches_partial=1 "),
@@ -325,7 +321,7 @@ static void test_listen_errors(void)
 
         test_conf_set(conf, "metrics.listen", "127.0.0.1:0");
         brook__logger_init(&lg, conf, "consumer");
-        a = brook__tel_new(conf, BROOK__SCOPE_CONSUMER, "consumer", "g", &lg,
+        a = brook__tel_new(conf, BROOK__SCOPE_CONSUMER, "consumer", "g", &lg, 0,
                            es, sizeof(es));
         TEST_ASSERT(a, "%s", es);
         TEST_ASSERT(!brook_telemetry_metrics_address(a, addr, sizeof(addr)),
@@ -334,7 +330,7 @@ static void test_listen_errors(void)
                         BROOK_ERR_INVALID_ARG,
                     "small buffer");
         test_conf_set(conf, "metrics.listen", addr);
-        b = brook__tel_new(conf, BROOK__SCOPE_CONSUMER, "consumer", "g", &lg,
+        b = brook__tel_new(conf, BROOK__SCOPE_CONSUMER, "consumer", "g", &lg, 0,
                            es, sizeof(es));
         TEST_ASSERT(!b && strstr(es, "metrics.listen") &&
                         strstr(es, "cannot listen"),
@@ -358,9 +354,8 @@ int main(void)
                         !brook_consumer_metrics_text(NULL, NULL) &&
                         brook_telemetry_event_detach(NULL, 1) ==
                             BROOK_ERR_INVALID_ARG &&
-                        brook_telemetry_set_span_hooks(NULL, NULL, NULL,
-                                                       NULL) ==
-                            BROOK_ERR_INVALID_ARG,
+                        brook_telemetry_set_span_hooks(
+                            NULL, NULL, NULL, NULL) == BROOK_ERR_INVALID_ARG,
                     "NULL handles");
         brook_telemetry_free(NULL);
         TEST_SAY("ok (%d log lines)", log_lines);
