@@ -490,12 +490,18 @@ static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 return;
         /* A rebalance in progress is routine: the offsets are committed
          * again after a backoff, or at revocation. */
-        brook__log(&c->log,
-                   err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS
-                       ? BROOK_LOG_INFO
-                       : BROOK_LOG_WARN,
-                   "commit.failed", "error=%s next=retry",
-                   rd_kafka_err2name(err));
+        if (err != c->commit_fail_err ||
+            brook__now_us() - c->commit_fail_logged_us > 5000000) {
+                /* One line per error kind every 5 s: retries are quick. */
+                c->commit_fail_err = err;
+                c->commit_fail_logged_us = brook__now_us();
+                brook__log(&c->log,
+                           err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS
+                               ? BROOK_LOG_INFO
+                               : BROOK_LOG_WARN,
+                           "commit.failed", "error=%s next=retry",
+                           rd_kafka_err2name(err));
+        }
         c->commit_retry_at_us = brook__now_us() + c->backoff_us;
         /* Whatever the broker did not confirm is committed again. */
         for (j = 0; j < c->nparts; j++)

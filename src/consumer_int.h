@@ -160,6 +160,8 @@ struct brook_consumer_s {
         int commit_dirty;
         int64_t last_commit_us;
         int64_t commit_retry_at_us; /* after a failed commit */
+        int commit_fail_err;              /* last logged commit error */
+        int64_t commit_fail_logged_us;
 
         brook__retry_mem_t retry_mem[BROOK__RETRY_MEM]; /* ring */
         size_t retry_mem_next, retry_mem_cnt;

@@ -23,6 +23,15 @@
 #define EV_MAXM 8
 #define EV_MAXD 12
 
+/* The failure count of a stopped batch: counted on first use (a scan of
+ * the batch) and shared by its batch.stop and messages.processed events,
+ * so that callbacks that do not read it do not pay for it. */
+typedef struct ev_lazy_s {
+        const brook_batch_t *b;
+        size_t failed;
+        int done;
+} ev_lazy_t;
+
 struct brook_event_s {
         const char *name;
         size_t nm, nd;
@@ -38,6 +47,8 @@ struct brook_event_s {
         const char **links; /* brook_event_links(), computed on demand */
         size_t nlinks;
         int links_done;
+        ev_lazy_t *lazy; /* values below filled in on first access */
+        int lz_failed, lz_ok, lz_status; /* their indexes, -1: none */
 };
 
 /* Depth of event / span callbacks running on this thread. */
@@ -58,6 +69,8 @@ static void ev_init(brook_event_t *ev, const brook__tel_t *tel, int which)
         ev->links = NULL;
         ev->nlinks = 0;
         ev->links_done = 0;
+        ev->lazy = NULL;
+        ev->lz_failed = ev->lz_ok = ev->lz_status = -1;
         ev->name = which < 0 ? "" : tel->names[which];
         ev->dkey[0] = "group";
         ev->dval[0] = tel->group;
@@ -107,6 +120,33 @@ static const char *ev_dtext(const brook_event_t *cev, size_t i)
                 ev->dval[i] = ev->dbuf[i];
         }
         return ev->dval[i];
+}
+
+/* Fill in the lazily counted values (before any value is read). */
+static void ev_resolve(const brook_event_t *cev)
+{
+        brook_event_t *ev = (brook_event_t *)cev; /* cache, logically const */
+        ev_lazy_t *lz = ev->lazy;
+        size_t i, n;
+
+        if (!lz)
+                return;
+        n = brook_batch_count(lz->b);
+        if (!lz->done) {
+                for (i = 0; i < n; i++)
+                        lz->failed +=
+                            brook_msg_error(brook_batch_msg(lz->b, i)) != NULL;
+                lz->done = 1;
+        }
+        if (ev->lz_failed >= 0)
+                ev->mval[ev->lz_failed] = (int64_t)lz->failed;
+        if (ev->lz_ok >= 0)
+                ev->mval[ev->lz_ok] = (int64_t)(n - lz->failed);
+        if (ev->lz_status >= 0)
+                ev->dval[ev->lz_status] = lz->failed == 0  ? "ok"
+                                          : lz->failed < n ? "partial"
+                                                           : "failed";
+        ev->lazy = NULL;
 }
 
 static void ev_free(brook_event_t *ev)
@@ -291,9 +331,11 @@ void brook__tel_batch_stop(brook__tel_t *tel, const brook_batch_t *b,
                            brook__tel_span_t *sp)
 {
         int64_t dur = dur_us * 1000;
-        size_t i, n = brook_batch_count(b), failed = 0;
+        size_t n = brook_batch_count(b);
         char reason[200];
         brook_event_t ev;
+        /* A whole-batch failure fails every message: nothing to count. */
+        ev_lazy_t lz = {b, result != BROOK_OK ? n : 0, result != BROOK_OK};
 
         if (!n || (!brook__tel_active(tel) && !sp->end))
                 return;
@@ -301,17 +343,12 @@ void brook__tel_batch_stop(brook__tel_t *tel, const brook_batch_t *b,
         if (result != BROOK_OK) {
                 const char *r = brook_msg_error(brook_batch_msg(b, 0));
 
-                failed = n;
                 if (r)
                         snprintf(reason, sizeof(reason), "%s", r);
                 else
                         snprintf(reason, sizeof(reason),
                                  "batch handler returned %s",
                                  brook_err2name(result));
-        } else {
-                for (i = 0; i < n; i++)
-                        failed +=
-                            brook_msg_error(brook_batch_msg(b, i)) != NULL;
         }
         if (result != BROOK_OK) {
                 ev_batch(&ev, tel, BROOK__EV_BATCH_EXCEPTION, b);
@@ -324,11 +361,11 @@ void brook__tel_batch_stop(brook__tel_t *tel, const brook_batch_t *b,
         ev_batch(&ev, tel, BROOK__EV_BATCH_STOP, b);
         ev_m(&ev, "duration_ns", dur);
         ev_m(&ev, "count", (int64_t)n);
-        ev_m(&ev, "failed_count", (int64_t)failed);
-        ev_ds(&ev, "status",
-              failed == 0  ? "ok"
-              : failed < n ? "partial"
-                           : "failed");
+        ev.lz_failed = (int)ev.nm;
+        ev_m(&ev, "failed_count", 0);
+        ev.lz_status = (int)ev.nd;
+        ev_ds(&ev, "status", "ok");
+        ev.lazy = &lz;
         if (result != BROOK_OK)
                 ev_ds(&ev, "error", reason);
         if (brook__tel_active(tel) & BROOK__TEL_EVENTS) {
@@ -337,8 +374,11 @@ void brook__tel_batch_stop(brook__tel_t *tel, const brook_batch_t *b,
                 brook_event_t pev;
 
                 ev_batch(&pev, tel, BROOK__EV_MESSAGES_PROCESSED, b);
-                ev_m(&pev, "count", (int64_t)(n - failed));
-                ev_m(&pev, "failed_count", (int64_t)failed);
+                pev.lz_ok = (int)pev.nm;
+                ev_m(&pev, "count", 0);
+                pev.lz_failed = (int)pev.nm;
+                ev_m(&pev, "failed_count", 0);
+                pev.lazy = &lz;
                 pthread_rwlock_rdlock(&tel->ev_lock);
                 emit_locked(tel, &ev);
                 emit_locked(tel, &pev);
@@ -632,6 +672,8 @@ brook_err_t brook_event_measurement(const brook_event_t *ev, const char *key,
 {
         size_t i;
 
+        if (ev)
+                ev_resolve(ev);
         for (i = 0; ev && key && i < ev->nm; i++)
                 if (!strcmp(ev->mkey[i], key)) {
                         if (valuep)
@@ -651,6 +693,7 @@ const char *brook_event_measurement_at(const brook_event_t *ev, size_t idx,
 {
         if (!ev || idx >= ev->nm)
                 return NULL;
+        ev_resolve(ev);
         if (valuep)
                 *valuep = ev->mval[idx];
         return ev->mkey[idx];
@@ -660,6 +703,8 @@ const char *brook_event_metadata(const brook_event_t *ev, const char *key)
 {
         size_t i;
 
+        if (ev)
+                ev_resolve(ev);
         for (i = 0; ev && key && i < ev->nd; i++)
                 if (!strcmp(ev->dkey[i], key))
                         return ev_dtext(ev, i);
@@ -692,6 +737,7 @@ const char *brook_event_metadata_at(const brook_event_t *ev, size_t idx,
 {
         if (!ev || idx >= ev->nd)
                 return NULL;
+        ev_resolve(ev);
         if (valuep)
                 *valuep = ev_dtext(ev, idx);
         return ev->dkey[idx];
