@@ -38,8 +38,7 @@ static void on_dr(brook__dr_tracker_t *t, const rd_kafka_message_t *rkm)
 }
 
 brook__changelog_t *brook__changelog_new(brook__producer_t *p,
-                                         const char *topic,
-                                         int32_t partition)
+                                         const char *topic, int32_t partition)
 {
         brook__changelog_t *cl = calloc(1, sizeof(*cl));
 
@@ -81,9 +80,8 @@ brook_err_t brook__changelog_log(brook__changelog_t *cl, size_t cnt,
         /* Count first: reports may arrive while the batch is queued. */
         cl->outstanding += (int64_t)cnt;
         err = brook__producer_send_batch(cl->prod, cl->rkt, cl->partition, cnt,
-                                         keys, klens, vals, vlens,
-                                         &cl->tracker, &queued, errstr,
-                                         errstr_size);
+                                         keys, klens, vals, vlens, &cl->tracker,
+                                         &queued, errstr, errstr_size);
         if (err) {
                 /* Those not queued get no report. The batch counts as
                  * failed: the commit cycle will not commit past it. */

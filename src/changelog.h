@@ -17,8 +17,7 @@
 typedef struct brook__changelog_s brook__changelog_t;
 
 brook__changelog_t *brook__changelog_new(brook__producer_t *p,
-                                         const char *topic,
-                                         int32_t partition);
+                                         const char *topic, int32_t partition);
 
 /* Free, or (with reports outstanding) free once the last report arrived. */
 void brook__changelog_destroy(brook__changelog_t *cl);

@@ -12,8 +12,8 @@
 
 #include "checkpoint.h"
 
-#define MAGIC "brook-checkpoint 1\n"
-#define MAX_FILE (1 << 20)
+#define MAGIC       "brook-checkpoint 1\n"
+#define MAX_FILE    (1 << 20)
 #define MAX_ENTRIES 4096
 
 uint32_t brook__crc32(uint32_t crc, const void *data, size_t len)
@@ -122,8 +122,8 @@ fail:
 static brook_err_t corrupt(char *errstr, size_t errstr_size, const char *path,
                            const char *why)
 {
-        brook__errstr(errstr, errstr_size, "checkpoint %s is corrupt: %s",
-                      path, why);
+        brook__errstr(errstr, errstr_size, "checkpoint %s is corrupt: %s", path,
+                      why);
         return BROOK_ERR_CORRUPT;
 }
 
@@ -162,8 +162,9 @@ static brook_err_t parse(char *p, const char *path, brook__ckpt_entry_t **ep,
         }
         if (strncmp(p, "crc32 ", 6)) {
                 free(e);
-                return corrupt(errstr, errstr_size, path, "entry count "
-                                                         "does not match");
+                return corrupt(errstr, errstr_size, path,
+                               "entry count "
+                               "does not match");
         }
         *ep = e;
         *cntp = cnt;
@@ -171,9 +172,8 @@ static brook_err_t parse(char *p, const char *path, brook__ckpt_entry_t **ep,
 }
 
 brook_err_t brook__checkpoint_read(const char *path,
-                                   brook__ckpt_entry_t **entriesp,
-                                   size_t *cntp, char *errstr,
-                                   size_t errstr_size)
+                                   brook__ckpt_entry_t **entriesp, size_t *cntp,
+                                   char *errstr, size_t errstr_size)
 {
         struct stat st;
         char *buf, *crcl;
@@ -239,8 +239,9 @@ brook_err_t brook__checkpoint_delete(const char *path)
         return BROOK_OK;
 }
 
-const brook__ckpt_entry_t *brook__checkpoint_find(
-    const brook__ckpt_entry_t *entries, size_t cnt, const char *store)
+const brook__ckpt_entry_t *
+brook__checkpoint_find(const brook__ckpt_entry_t *entries, size_t cnt,
+                       const char *store)
 {
         size_t i;
 

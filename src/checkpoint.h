@@ -40,16 +40,16 @@ brook_err_t brook__checkpoint_write(const char *path,
  * BROOK_ERR_IO on read errors.
  */
 brook_err_t brook__checkpoint_read(const char *path,
-                                   brook__ckpt_entry_t **entriesp,
-                                   size_t *cntp, char *errstr,
-                                   size_t errstr_size);
+                                   brook__ckpt_entry_t **entriesp, size_t *cntp,
+                                   char *errstr, size_t errstr_size);
 
 /* Delete the file (missing is fine). */
 brook_err_t brook__checkpoint_delete(const char *path);
 
 /* The entry of @p store, or NULL. */
-const brook__ckpt_entry_t *brook__checkpoint_find(
-    const brook__ckpt_entry_t *entries, size_t cnt, const char *store);
+const brook__ckpt_entry_t *
+brook__checkpoint_find(const brook__ckpt_entry_t *entries, size_t cnt,
+                       const char *store);
 
 uint32_t brook__crc32(uint32_t crc, const void *data, size_t len);
 

@@ -49,8 +49,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
                 t->on_dr(t, rkm);
 }
 
-static void error_cb(rd_kafka_t *rk, int err, const char *reason,
-                     void *opaque)
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
         brook__producer_t *p = opaque;
         char rq[600];
@@ -89,16 +88,24 @@ static brook_err_t pass_kafka(const char *name, const char *value, void *arg)
 }
 
 /* Consumer-only properties given as kafka.* are not for the producer. */
-static brook_err_t pass_producer(const char *name, const char *value,
-                                 void *arg)
+static brook_err_t pass_producer(const char *name, const char *value, void *arg)
 {
-        static const char *skip[] = {
-            "group.", "session.timeout.ms", "heartbeat.interval.ms",
-            "partition.assignment.strategy", "auto.offset.reset",
-            "enable.auto.", "fetch.", "queued.", "max.poll.interval.ms",
-            "isolation.level", "enable.partition.eof", "check.crcs",
-            "auto.commit.", "max.partition.fetch.bytes", "coordinator.",
-            "allow.auto.create.topics"};
+        static const char *skip[] = {"group.",
+                                     "session.timeout.ms",
+                                     "heartbeat.interval.ms",
+                                     "partition.assignment.strategy",
+                                     "auto.offset.reset",
+                                     "enable.auto.",
+                                     "fetch.",
+                                     "queued.",
+                                     "max.poll.interval.ms",
+                                     "isolation.level",
+                                     "enable.partition.eof",
+                                     "check.crcs",
+                                     "auto.commit.",
+                                     "max.partition.fetch.bytes",
+                                     "coordinator.",
+                                     "allow.auto.create.topics"};
         size_t i;
 
         for (i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
@@ -109,8 +116,8 @@ static brook_err_t pass_producer(const char *name, const char *value,
 
 brook__producer_t *brook__producer_new(const brook_conf_t *conf,
                                        const char *suffix,
-                                       const brook__logger_t *log,
-                                       char *errstr, size_t errstr_size)
+                                       const brook__logger_t *log, char *errstr,
+                                       size_t errstr_size)
 {
         static const char *defaults[][2] = {
             {"linger.ms", "5"},
@@ -195,8 +202,7 @@ rd_kafka_t *brook__producer_rk(brook__producer_t *p)
         return p->rk;
 }
 
-rd_kafka_topic_t *brook__producer_topic(brook__producer_t *p,
-                                        const char *topic)
+rd_kafka_topic_t *brook__producer_topic(brook__producer_t *p, const char *topic)
 {
         rd_kafka_topic_t *rkt;
         int i;
@@ -251,30 +257,24 @@ brook_err_t brook__producer_send(brook__producer_t *p, rd_kafka_topic_t *rkt,
                 if (hdrs)
                         rd_kafka_headers_destroy(hdrs);
                 brook__errstr(errstr, errstr_size, "produce to %s: %s",
-                              rd_kafka_topic_name(rkt),
-                              rd_kafka_err2str(err));
+                              rd_kafka_topic_name(rkt), rd_kafka_err2str(err));
                 return BROOK_ERR_KAFKA;
         }
         return BROOK_OK;
 }
 
-brook_err_t brook__producer_send_batch(brook__producer_t *p,
-                                       rd_kafka_topic_t *rkt,
-                                       int32_t partition, size_t cnt,
-                                       const void *const *keys,
-                                       const size_t *key_lens,
-                                       const void *const *values,
-                                       const size_t *value_lens,
-                                       brook__dr_tracker_t *tracker,
-                                       size_t *queuedp, char *errstr,
-                                       size_t errstr_size)
+brook_err_t brook__producer_send_batch(
+    brook__producer_t *p, rd_kafka_topic_t *rkt, int32_t partition, size_t cnt,
+    const void *const *keys, const size_t *key_lens, const void *const *values,
+    const size_t *value_lens, brook__dr_tracker_t *tracker, size_t *queuedp,
+    char *errstr, size_t errstr_size)
 {
         rd_kafka_message_t stackmsgs[64], *msgs = stackmsgs;
         size_t done = 0;
 
         *queuedp = 0;
-        if (cnt > 64 && !(msgs = malloc(BROOK__MIN(cnt, 4096) *
-                                        sizeof(*msgs)))) {
+        if (cnt > 64 &&
+            !(msgs = malloc(BROOK__MIN(cnt, 4096) * sizeof(*msgs)))) {
                 brook__errstr(errstr, errstr_size, "out of memory");
                 return BROOK_ERR_NO_MEM;
         }
@@ -291,9 +291,8 @@ brook_err_t brook__producer_send_batch(brook__producer_t *p,
                             values[done + i] ? value_lens[done + i] : 0;
                         msgs[i]._private = tracker;
                 }
-                sent = rd_kafka_produce_batch(rkt, partition,
-                                              RD_KAFKA_MSG_F_COPY, msgs,
-                                              (int)n);
+                sent = rd_kafka_produce_batch(
+                    rkt, partition, RD_KAFKA_MSG_F_COPY, msgs, (int)n);
                 if (sent < 0)
                         sent = 0;
                 done += (size_t)sent;
@@ -331,7 +330,8 @@ brook_err_t brook__producer_flush(brook__producer_t *p, int timeout_ms,
 
         rd_kafka_poll(p->rk, 0);
         if (p->failed > p->failed_reported) {
-                brook__errstr(errstr, errstr_size, "%lld deliveries failed; "
+                brook__errstr(errstr, errstr_size,
+                              "%lld deliveries failed; "
                               "first: %s",
                               (long long)(p->failed - p->failed_reported),
                               p->first_error);

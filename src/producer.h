@@ -32,8 +32,8 @@ struct brook__dr_tracker_s {
 /* @p suffix is appended to client.id ("-producer-0"). */
 brook__producer_t *brook__producer_new(const brook_conf_t *conf,
                                        const char *suffix,
-                                       const brook__logger_t *log,
-                                       char *errstr, size_t errstr_size);
+                                       const brook__logger_t *log, char *errstr,
+                                       size_t errstr_size);
 void brook__producer_destroy(brook__producer_t *p);
 
 rd_kafka_t *brook__producer_rk(brook__producer_t *p);
@@ -61,16 +61,11 @@ brook_err_t brook__producer_send(brook__producer_t *p, rd_kafka_topic_t *rkt,
  * the local queue is full. *@p queuedp receives how many were queued (they
  * will get delivery reports), also on failure.
  */
-brook_err_t brook__producer_send_batch(brook__producer_t *p,
-                                       rd_kafka_topic_t *rkt,
-                                       int32_t partition, size_t cnt,
-                                       const void *const *keys,
-                                       const size_t *key_lens,
-                                       const void *const *values,
-                                       const size_t *value_lens,
-                                       brook__dr_tracker_t *tracker,
-                                       size_t *queuedp, char *errstr,
-                                       size_t errstr_size);
+brook_err_t brook__producer_send_batch(
+    brook__producer_t *p, rd_kafka_topic_t *rkt, int32_t partition, size_t cnt,
+    const void *const *keys, const size_t *key_lens, const void *const *values,
+    const size_t *value_lens, brook__dr_tracker_t *tracker, size_t *queuedp,
+    char *errstr, size_t errstr_size);
 
 /* Serve delivery reports without blocking. */
 void brook__producer_poll(brook__producer_t *p);

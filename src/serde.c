@@ -203,14 +203,14 @@ static brook_err_t int64_ser(brook_serde_out_t *out, const void *obj,
         return BROOK_OK;
 }
 
-static const brook_serde_t serde_bytes = {"bytes", bytes_same, bytes_same,
-                                          NULL, 1};
-static const brook_serde_t serde_string = {"string", bytes_same,
-                                           string_deser, NULL, 1};
-static const brook_serde_t serde_int32 = {"int32", int32_ser, int32_deser,
-                                          NULL, 1};
-static const brook_serde_t serde_int64 = {"int64", int64_ser, int64_deser,
-                                          NULL, 1};
+static const brook_serde_t serde_bytes = {"bytes", bytes_same, bytes_same, NULL,
+                                          1};
+static const brook_serde_t serde_string = {"string", bytes_same, string_deser,
+                                           NULL, 1};
+static const brook_serde_t serde_int32 = {"int32", int32_ser, int32_deser, NULL,
+                                          1};
+static const brook_serde_t serde_int64 = {"int64", int64_ser, int64_deser, NULL,
+                                          1};
 
 const brook_serde_t *brook_serde_bytes(void)
 {
@@ -259,8 +259,8 @@ const char *brook_serde_name(const brook_serde_t *serde)
 
 brook_err_t brook__serde_run(const brook_serde_t *s, int serialize,
                              const void *in, size_t len, brook__arena_t *arena,
-                             const void **outp, size_t *outlenp,
-                             void **allocp, char *errstr, size_t errstr_size)
+                             const void **outp, size_t *outlenp, void **allocp,
+                             char *errstr, size_t errstr_size)
 {
         brook_serde_out_t out;
         brook_err_t err;
@@ -277,16 +277,14 @@ brook_err_t brook__serde_run(const brook_serde_t *s, int serialize,
                 free(out.alloc);
         if (err) {
                 if (!out.failed)
-                        brook__errstr(errstr, errstr_size, "%s: %s %s",
-                                      s->name,
-                                      serialize ? "serializer"
-                                                : "deserializer",
+                        brook__errstr(errstr, errstr_size, "%s: %s %s", s->name,
+                                      serialize ? "serializer" : "deserializer",
                                       brook_err2str(err));
                 return err;
         }
         if (!out.ptr && len) {
-                brook__errstr(errstr, errstr_size,
-                              "%s: %s produced no output", s->name,
+                brook__errstr(errstr, errstr_size, "%s: %s produced no output",
+                              s->name,
                               serialize ? "serializer" : "deserializer");
                 return BROOK_ERR_DECODE;
         }
@@ -305,8 +303,8 @@ brook_err_t brook_serde_deserialize(const brook_serde_t *serde,
                 *resultp = NULL;
         if (!serde || !data || !objp || !lenp || !resultp)
                 return BROOK_ERR_INVALID_ARG;
-        return brook__serde_run(serde, 0, data, len, NULL, objp, lenp,
-                                resultp, errstr, errstr_size);
+        return brook__serde_run(serde, 0, data, len, NULL, objp, lenp, resultp,
+                                errstr, errstr_size);
 }
 
 brook_err_t brook_serde_serialize(const brook_serde_t *serde, const void *obj,
@@ -318,8 +316,8 @@ brook_err_t brook_serde_serialize(const brook_serde_t *serde, const void *obj,
                 *resultp = NULL;
         if (!serde || !obj || !datap || !lenp || !resultp)
                 return BROOK_ERR_INVALID_ARG;
-        return brook__serde_run(serde, 1, obj, len, NULL, datap, lenp,
-                                resultp, errstr, errstr_size);
+        return brook__serde_run(serde, 1, obj, len, NULL, datap, lenp, resultp,
+                                errstr, errstr_size);
 }
 
 void brook_serde_result_free(void *result)

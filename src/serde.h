@@ -24,7 +24,7 @@ struct brook_serde_s {
  */
 brook_err_t brook__serde_run(const brook_serde_t *s, int serialize,
                              const void *in, size_t len, brook__arena_t *arena,
-                             const void **outp, size_t *outlenp,
-                             void **allocp, char *errstr, size_t errstr_size);
+                             const void **outp, size_t *outlenp, void **allocp,
+                             char *errstr, size_t errstr_size);
 
 #endif /* BROOK_SERDE_INT_H */

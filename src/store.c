@@ -410,8 +410,9 @@ int brook_store_iter_next(brook_store_iter_t *it, const void **keyp,
                 return 0;
         s = it->s;
         if (!it->last)
-                it->err = s->impl->next(s, it->from, it->from ? it->from_len : 0,
-                                        1, &k, &kl, &v, &vl);
+                it->err =
+                    s->impl->next(s, it->from, it->from ? it->from_len : 0, 1,
+                                  &k, &kl, &v, &vl);
         else
                 it->err = s->impl->next(s, it->last, it->last_len, 0, &k, &kl,
                                         &v, &vl);

@@ -22,9 +22,8 @@ typedef struct brook__store_impl_s {
         brook_err_t (*get)(brook_store_t *s, const void *key, size_t klen,
                            const void **valp, size_t *vlenp);
         brook_err_t (*get_batch)(brook_store_t *s, size_t cnt,
-                                 const void *const *keys,
-                                 const size_t *klens, const void **vals,
-                                 size_t *vlens);
+                                 const void *const *keys, const size_t *klens,
+                                 const void **vals, size_t *vlens);
         brook_err_t (*write)(brook_store_t *s, size_t cnt,
                              const void *const *keys, const size_t *klens,
                              const void *const *vals, const size_t *vlens);
@@ -46,7 +45,7 @@ struct brook_store_s {
         void *db;              /* backend state */
         brook__arena_t values; /* read results, freed by release_values */
         brook__changelog_t *changelog; /* NULL: not logged */
-        char errstr[512];      /* last backend error detail */
+        char errstr[512];              /* last backend error detail */
 };
 
 /* Backends. */

@@ -148,8 +148,8 @@ static brook_err_t cu_get_batch(brook_store_t *s, size_t cnt,
                 res.cnt = cnt;
                 res.vals = vals;
                 res.vlens = vlens;
-                err = c->b.get_batch(c->db, cnt, keys, klens, &res,
-                                     c->b.opaque);
+                err =
+                    c->b.get_batch(c->db, cnt, keys, klens, &res, c->b.opaque);
                 return err ? err : res.err;
         }
         /* Per-key fallback. */
@@ -194,8 +194,7 @@ static brook_err_t cu_write(brook_store_t *s, size_t cnt,
         for (i = 0; i < cnt && !err; i++)
                 err = vals[i] ? c->b.put(c->db, keys[i], klens[i], vals[i],
                                          vlens[i], c->b.opaque)
-                              : c->b.del(c->db, keys[i], klens[i],
-                                         c->b.opaque);
+                              : c->b.del(c->db, keys[i], klens[i], c->b.opaque);
         return err;
 }
 
@@ -275,9 +274,8 @@ brook_err_t brook__store_custom_open(brook_store_t *s,
         }
         c->b = *b;
         brook__arena_init(&c->scan, 4096);
-        if (c->b.open &&
-            (err = c->b.open(&c->db, s->name, path, c->b.opaque, errstr,
-                             errstr_size))) {
+        if (c->b.open && (err = c->b.open(&c->db, s->name, path, c->b.opaque,
+                                          errstr, errstr_size))) {
                 free(c);
                 return err;
         }

@@ -37,8 +37,8 @@ brook_state_lock_t *brook_state_dir_lock(const char *dir, brook_err_t *errp,
         if (brook__mkdirs(dir)) {
                 if (errp)
                         *errp = BROOK_ERR_IO;
-                brook__errstr(errstr, errstr_size, "cannot create %s: %s",
-                              dir, strerror(errno));
+                brook__errstr(errstr, errstr_size, "cannot create %s: %s", dir,
+                              strerror(errno));
                 return NULL;
         }
         snprintf(path, sizeof(path), "%s/.lock", dir);
@@ -54,14 +54,13 @@ brook_state_lock_t *brook_state_dir_lock(const char *dir, brook_err_t *errp,
 
                 close(fd);
                 if (errp)
-                        *errp = e == EWOULDBLOCK ? BROOK_ERR_LOCKED
-                                                 : BROOK_ERR_IO;
-                brook__errstr(errstr, errstr_size,
-                              "state directory %s is %s", dir,
-                              e == EWOULDBLOCK
-                                  ? "locked by another instance or thread "
-                                    "(same application.id and state.dir)"
-                                  : strerror(e));
+                        *errp =
+                            e == EWOULDBLOCK ? BROOK_ERR_LOCKED : BROOK_ERR_IO;
+                brook__errstr(
+                    errstr, errstr_size, "state directory %s is %s", dir,
+                    e == EWOULDBLOCK ? "locked by another instance or thread "
+                                       "(same application.id and state.dir)"
+                                     : strerror(e));
                 return NULL;
         }
         if (!(l = malloc(sizeof(*l)))) {

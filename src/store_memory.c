@@ -255,8 +255,7 @@ static brook_err_t mem_next(brook_store_t *s, const void *after, size_t alen,
         const node_t *n = m->root, *best = NULL;
 
         while (n) {
-                int c = after ? brook__keycmp(n->key, n->klen, after, alen)
-                              : 1;
+                int c = after ? brook__keycmp(n->key, n->klen, after, alen) : 1;
 
                 if (c > 0 || (c == 0 && inclusive)) {
                         best = n;

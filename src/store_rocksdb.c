@@ -108,8 +108,8 @@ static brook_err_t rdb_get_batch(brook_store_t *s, size_t cnt,
                         else
                                 rocksdb_free(r->mg_errs[i]);
                 } else if (r->mg_vals[i]) {
-                        vals[i] = brook__store_keep(s, r->mg_vals[i],
-                                                    r->mg_lens[i]);
+                        vals[i] =
+                            brook__store_keep(s, r->mg_vals[i], r->mg_lens[i]);
                         vlens[i] = r->mg_lens[i];
                         if (!vals[i] && !err)
                                 err = BROOK_ERR_NO_MEM;
@@ -130,13 +130,11 @@ static brook_err_t rdb_write(brook_store_t *s, size_t cnt,
         drop_cursor(r);
         if (cnt == 1) {
                 if (vals[0])
-                        rocksdb_put(r->db, r->wopts, keys[0], klens[0],
-                                    vals[0], vlens[0], &e);
+                        rocksdb_put(r->db, r->wopts, keys[0], klens[0], vals[0],
+                                    vlens[0], &e);
                 else
-                        rocksdb_delete(r->db, r->wopts, keys[0], klens[0],
-                                       &e);
-                return e ? rdb_err(s, vals[0] ? "put" : "delete", e)
-                         : BROOK_OK;
+                        rocksdb_delete(r->db, r->wopts, keys[0], klens[0], &e);
+                return e ? rdb_err(s, vals[0] ? "put" : "delete", e) : BROOK_OK;
         }
         rocksdb_writebatch_clear(r->wb);
         for (i = 0; i < cnt; i++) {
@@ -249,9 +247,9 @@ static brook_err_t rdb_clear(brook_store_t *s)
         return BROOK_OK;
 }
 
-static const brook__store_impl_t rdb_impl = {
-    rdb_get, rdb_get_batch, rdb_write, rdb_next, rdb_flush, rdb_clear,
-    rdb_close};
+static const brook__store_impl_t rdb_impl = {rdb_get,  rdb_get_batch, rdb_write,
+                                             rdb_next, rdb_flush,     rdb_clear,
+                                             rdb_close};
 
 typedef struct optstr_s {
         char *buf;
@@ -292,8 +290,8 @@ brook_err_t brook__store_rocksdb_open(brook_store_t *s, const char *path,
                 return BROOK_ERR_NO_MEM;
         }
         if (brook__mkdirs(path)) {
-                brook__errstr(errstr, errstr_size,
-                              "store %s: cannot create %s", s->name, path);
+                brook__errstr(errstr, errstr_size, "store %s: cannot create %s",
+                              s->name, path);
                 rdb_free(r);
                 return BROOK_ERR_IO;
         }
@@ -336,7 +334,8 @@ brook_err_t brook__store_rocksdb_open(brook_store_t *s, const char *path,
         r->ropts = rocksdb_readoptions_create();
         r->wopts = rocksdb_writeoptions_create();
         rocksdb_writeoptions_disable_WAL(r->wopts, !r->wal);
-        rocksdb_writeoptions_set_sync(r->wopts, (unsigned char)(r->wal && sync));
+        rocksdb_writeoptions_set_sync(r->wopts,
+                                      (unsigned char)(r->wal && sync));
         r->fopts = rocksdb_flushoptions_create();
         rocksdb_flushoptions_set_wait(r->fopts, 1);
         r->wb = rocksdb_writebatch_create();

@@ -46,11 +46,11 @@ void brook__streams_set_fatal(brook_streams_t *s, brook_error_t *err)
         pthread_mutex_unlock(&s->lock);
         __atomic_store_n(&s->stop, 1, __ATOMIC_SEQ_CST);
         if (!err)
-                brook__log(&s->log, BROOK_LOG_ERROR, "streams.fatal",
-                           "error=%s code=%s",
-                           brook__logq(rq, sizeof(rq),
-                                       brook_error_string(s->fatal)),
-                           brook_err2name(brook_error_code(s->fatal)));
+                brook__log(
+                    &s->log, BROOK_LOG_ERROR, "streams.fatal",
+                    "error=%s code=%s",
+                    brook__logq(rq, sizeof(rq), brook_error_string(s->fatal)),
+                    brook_err2name(brook_error_code(s->fatal)));
         brook_error_destroy(err);
 }
 
@@ -103,8 +103,8 @@ static void task_close(brook__sthread_t *th, size_t i, int dirty)
                 brook__streams_set_fatal(s, t->fatal);
                 t->fatal = NULL;
         }
-        brook__log(&th->log, BROOK_LOG_INFO, "task.closed",
-                   "task=%s dirty=%s", t->id, dirty ? "true" : "false");
+        brook__log(&th->log, BROOK_LOG_INFO, "task.closed", "task=%s dirty=%s",
+                   t->id, dirty ? "true" : "false");
         brook__task_destroy(t);
         th->tasks[i] = th->tasks[--th->ntasks];
         th->restore_dirty = 1;
@@ -179,8 +179,8 @@ static void commit_cycle(brook__sthread_t *th)
 
                         if (p->assigned && p->next >= 0 &&
                             p->next != p->committed)
-                                rd_kafka_topic_partition_list_add(
-                                    l, p->topic, p->partition)
+                                rd_kafka_topic_partition_list_add(l, p->topic,
+                                                                  p->partition)
                                     ->offset = p->next;
                 }
         }
@@ -197,9 +197,9 @@ static void commit_cycle(brook__sthread_t *th)
                 } else {
                         for (i = 0; i < (size_t)l->cnt; i++) {
                                 brook__task_t *t;
-                                brook__tpart_t *p = part_find(
-                                    th, l->elems[i].topic,
-                                    l->elems[i].partition, &t);
+                                brook__tpart_t *p =
+                                    part_find(th, l->elems[i].topic,
+                                              l->elems[i].partition, &t);
 
                                 if (p)
                                         p->committed = l->elems[i].offset;
@@ -235,8 +235,8 @@ static void notify_task(brook__sthread_t *th, const char *id, int assigned)
                 th->s->task_cb(id, assigned, th->s->task_opaque);
 }
 
-static void parts_revoke(brook__sthread_t *th, rd_kafka_topic_partition_list_t *l,
-                   int lost)
+static void parts_revoke(brook__sthread_t *th,
+                         rd_kafka_topic_partition_list_t *l, int lost)
 {
         size_t i;
         int k;
@@ -271,7 +271,8 @@ static void parts_revoke(brook__sthread_t *th, rd_kafka_topic_partition_list_t *
         }
 }
 
-static void parts_assign(brook__sthread_t *th, rd_kafka_topic_partition_list_t *l)
+static void parts_assign(brook__sthread_t *th,
+                         rd_kafka_topic_partition_list_t *l)
 {
         brook_streams_t *s = th->s;
         char es[512];
@@ -288,8 +289,8 @@ static void parts_assign(brook__sthread_t *th, rd_kafka_topic_partition_list_t *
                         continue;
                 if (!(t = task_find(th, sub, part))) {
                         if (th->ntasks == th->tasks_cap) {
-                                size_t cap = th->tasks_cap ? th->tasks_cap * 2
-                                                           : 16;
+                                size_t cap =
+                                    th->tasks_cap ? th->tasks_cap * 2 : 16;
                                 brook__task_t **v =
                                     realloc(th->tasks, cap * sizeof(*v));
 
@@ -378,9 +379,8 @@ static void resume_task(brook__sthread_t *th, brook__task_t *t)
                             ->offset = p->seek_to;
                 p->seek_to = -1;
         }
-        if (seek->cnt &&
-            (error = rd_kafka_seek_partitions(th->rk, seek,
-                                              th->s->topic_timeout_ms))) {
+        if (seek->cnt && (error = rd_kafka_seek_partitions(
+                              th->rk, seek, th->s->topic_timeout_ms))) {
                 brook__log(&th->log, BROOK_LOG_WARN, "seek.failed",
                            "task=%s error=%s", t->id,
                            rd_kafka_error_string(error));
@@ -398,14 +398,12 @@ static void task_ready(brook__sthread_t *th, brook__task_t *t)
 
         if (brook__task_start(t, es, sizeof(es))) {
                 brook__streams_set_fatal(
-                    th->s, brook__error_new(BROOK_ERR_HANDLER, 1, 0, "%s",
-                                            es));
+                    th->s, brook__error_new(BROOK_ERR_HANDLER, 1, 0, "%s", es));
                 return;
         }
         __atomic_add_fetch(&th->s->counters.running, 1, __ATOMIC_RELAXED);
         resume_task(th, t);
-        brook__log(&th->log, BROOK_LOG_INFO, "task.running", "task=%s",
-                   t->id);
+        brook__log(&th->log, BROOK_LOG_INFO, "task.running", "task=%s", t->id);
         notify_task(th, t->id, 1);
 }
 
@@ -438,8 +436,8 @@ static void progress_tasks(brook__sthread_t *th)
                                 continue;
                         }
                         if (!err)
-                                err = brook__restore_begin(th, t, es,
-                                                           sizeof(es));
+                                err =
+                                    brook__restore_begin(th, t, es, sizeof(es));
                         if (err) {
                                 brook__streams_set_fatal(
                                     th->s,
@@ -448,8 +446,7 @@ static void progress_tasks(brook__sthread_t *th)
                                 return;
                         }
                 }
-                if (t->state == BROOK__TASK_RESTORING &&
-                    brook__restore_done(t))
+                if (t->state == BROOK__TASK_RESTORING && brook__restore_done(t))
                         task_ready(th, t);
         }
 }
@@ -486,8 +483,7 @@ static void consume_error(brook__sthread_t *th, rd_kafka_message_t *m)
 }
 
 /* Put the polled messages in per-partition groups (order preserved). */
-static int group_msgs(brook__sthread_t *th, rd_kafka_message_t **msgs,
-                      size_t n)
+static int group_msgs(brook__sthread_t *th, rd_kafka_message_t **msgs, size_t n)
 {
         size_t i, g;
 
@@ -509,8 +505,8 @@ static int group_msgs(brook__sthread_t *th, rd_kafka_message_t **msgs,
                 if (g == th->ngroups) {
                         if (g == th->groups_cap) {
                                 size_t cap = g ? g * 2 : 16;
-                                brook__group_t *v = realloc(
-                                    th->groups, cap * sizeof(*v));
+                                brook__group_t *v =
+                                    realloc(th->groups, cap * sizeof(*v));
 
                                 if (!v)
                                         return -1;
@@ -581,8 +577,8 @@ static void loop_once(brook__sthread_t *th)
         if (restoring &&
             brook__restore_step(th, 10, es, sizeof(es)) != BROOK_OK) {
                 brook__streams_set_fatal(
-                    s, brook__error_new(BROOK_ERR_STORE, 1, 0, "restore: %s",
-                                        es));
+                    s,
+                    brook__error_new(BROOK_ERR_STORE, 1, 0, "restore: %s", es));
                 return;
         }
         if (!restoring && brook__restore_sync(th, es, sizeof(es)))
@@ -637,8 +633,8 @@ static void thread_shutdown(brook__sthread_t *th)
         commit_cycle(th);
         err = rd_kafka_consumer_close(th->rk);
         if (err)
-                brook__log(&th->log, BROOK_LOG_WARN, "close.failed",
-                           "error=%s", rd_kafka_err2name(err));
+                brook__log(&th->log, BROOK_LOG_WARN, "close.failed", "error=%s",
+                           rd_kafka_err2name(err));
         while (th->ntasks) {
                 char id[32];
                 int running = th->tasks[0]->state == BROOK__TASK_RUNNING;
@@ -654,16 +650,15 @@ static void thread_shutdown(brook__sthread_t *th)
 /* ------------------------------------------------------------------ */
 /* thread setup                                                        */
 
-static void error_cb(rd_kafka_t *rk, int err, const char *reason,
-                     void *opaque)
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
         brook__sthread_t *th = opaque;
         char rq[600], fs[512];
 
         brook__logq(rq, sizeof(rq), reason);
         if (err == RD_KAFKA_RESP_ERR__FATAL) {
-                rd_kafka_resp_err_t ferr = rd_kafka_fatal_error(rk, fs,
-                                                                sizeof(fs));
+                rd_kafka_resp_err_t ferr =
+                    rd_kafka_fatal_error(rk, fs, sizeof(fs));
 
                 brook__streams_set_fatal(
                     th->s, brook__error_new(BROOK_ERR_FATAL, 1, 0,
@@ -703,16 +698,24 @@ static brook_err_t pass_kafka(const char *name, const char *value, void *arg)
 }
 
 /* Producer-only properties given as kafka.* are not for the consumer. */
-static brook_err_t pass_consumer(const char *name, const char *value,
-                                 void *arg)
+static brook_err_t pass_consumer(const char *name, const char *value, void *arg)
 {
-        static const char *skip[] = {
-            "acks", "linger.ms", "queue.buffering.", "batch.",
-            "enable.idempotence", "compression.", "message.timeout.ms",
-            "partitioner", "retries", "delivery.timeout.ms",
-            "max.in.flight", "transactional.id", "request.required.acks",
-            "sticky.partitioning.linger.ms", "transaction.timeout.ms",
-            "enable.gapless.guarantee"};
+        static const char *skip[] = {"acks",
+                                     "linger.ms",
+                                     "queue.buffering.",
+                                     "batch.",
+                                     "enable.idempotence",
+                                     "compression.",
+                                     "message.timeout.ms",
+                                     "partitioner",
+                                     "retries",
+                                     "delivery.timeout.ms",
+                                     "max.in.flight",
+                                     "transactional.id",
+                                     "request.required.acks",
+                                     "sticky.partitioning.linger.ms",
+                                     "transaction.timeout.ms",
+                                     "enable.gapless.guarantee"};
         size_t i;
 
         for (i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
@@ -754,8 +757,8 @@ static rd_kafka_t *thread_consumer(brook__sthread_t *th, char *errstr,
                               sizeof(es)) ||
             rd_kafka_conf_set(rkc, "enable.auto.offset.store", "false", es,
                               sizeof(es)) ||
-            rd_kafka_conf_set(rkc, "partition.assignment.strategy", "range",
-                              es, sizeof(es)) ||
+            rd_kafka_conf_set(rkc, "partition.assignment.strategy", "range", es,
+                              sizeof(es)) ||
             rd_kafka_conf_set(rkc, "enable.partition.eof", "false", es,
                               sizeof(es)))
                 goto fail;
@@ -883,8 +886,8 @@ static void *thread_main(void *arg)
                 thread_shutdown(th);
         }
         thread_free(th);
-        brook__log(&th->log, BROOK_LOG_INFO, "thread.stopped",
-                   "tasks=%zu", th->ntasks);
+        brook__log(&th->log, BROOK_LOG_INFO, "thread.stopped", "tasks=%zu",
+                   th->ntasks);
         pthread_mutex_lock(&s->lock);
         s->threads_done++;
         pthread_cond_broadcast(&s->cond);

@@ -59,8 +59,7 @@ static rd_kafka_t *admin_client(const brook_conf_t *conf, char *errstr,
 }
 
 /* Partition count of @p topic in @p md, 0 when absent. */
-static int md_partitions(const struct rd_kafka_metadata *md,
-                         const char *topic)
+static int md_partitions(const struct rd_kafka_metadata *md, const char *topic)
 {
         int i;
 
@@ -72,19 +71,18 @@ static int md_partitions(const struct rd_kafka_metadata *md,
 }
 
 static brook_err_t metadata(rd_kafka_t *rk, int timeout_ms,
-                            const struct rd_kafka_metadata **mdp,
-                            char *errstr, size_t errstr_size)
+                            const struct rd_kafka_metadata **mdp, char *errstr,
+                            size_t errstr_size)
 {
-        rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, mdp,
-                                                    timeout_ms);
+        rd_kafka_resp_err_t err =
+            rd_kafka_metadata(rk, 1, NULL, mdp, timeout_ms);
 
         if (err) {
                 *mdp = NULL;
                 brook__errstr(errstr, errstr_size,
                               "cannot read topic metadata from %s within "
                               "%d ms: %s",
-                              "the cluster", timeout_ms,
-                              rd_kafka_err2str(err));
+                              "the cluster", timeout_ms, rd_kafka_err2str(err));
                 return err == RD_KAFKA_RESP_ERR__TIMED_OUT ||
                                err == RD_KAFKA_RESP_ERR__TRANSPORT
                            ? BROOK_ERR_TRANSPORT
@@ -208,10 +206,9 @@ brook_err_t brook_admin_create_topic(const brook_conf_t *conf,
                                       topic, have, partitions);
                         err = BROOK_ERR_TOPOLOGY;
                 } else if (!have) {
-                        err = create_topic(rk, topic, partitions,
-                                           replication_factor, configs,
-                                           config_cnt, timeout_ms, errstr,
-                                           errstr_size);
+                        err = create_topic(
+                            rk, topic, partitions, replication_factor, configs,
+                            config_cnt, timeout_ms, errstr, errstr_size);
                 }
         }
         rd_kafka_destroy(rk);
@@ -258,8 +255,8 @@ static brook_error_t *check_topics(brook_streams_t *s,
                                             "partitions, topic \"%s\" "
                                             "(source \"%s\") has %d",
                                             i, first, first_src,
-                                            (int)s->sub_parts[i],
-                                            n->topics[k], n->name, p);
+                                            (int)s->sub_parts[i], n->topics[k],
+                                            n->name, p);
                                 }
                         }
                 }
@@ -285,9 +282,9 @@ static brook_error_t *changelogs(brook_streams_t *s, rd_kafka_t *rk,
         static const char *cfg[] = {"cleanup.policy", "compact"};
         const brook_topology_t *t = s->topo;
         char topic[600], es[600];
-        int rf = (int)brook__conf_int(s->conf,
-                                      "store.changelog.replication.factor",
-                                      BROOK__SCOPE_STREAMS);
+        int rf =
+            (int)brook__conf_int(s->conf, "store.changelog.replication.factor",
+                                 BROOK__SCOPE_STREAMS);
         size_t i;
 
         if (!s->changelog)

@@ -133,9 +133,8 @@ static brook_err_t flat_map_process(brook_ctx_t *ctx, brook_record_t *rec,
         return ((brook_flat_map_fn *)cfg->fn)(ctx, rec, cfg->opaque);
 }
 
-static brook_err_t flat_map_batch(brook_ctx_t *ctx,
-                                  brook_record_t *const *recs, size_t cnt,
-                                  void *state)
+static brook_err_t flat_map_batch(brook_ctx_t *ctx, brook_record_t *const *recs,
+                                  size_t cnt, void *state)
 {
         size_t i;
 
@@ -145,8 +144,7 @@ static brook_err_t flat_map_batch(brook_ctx_t *ctx,
         return BROOK_OK;
 }
 
-brook_processor_t *brook_proc_flat_map_new(brook_flat_map_fn *fn,
-                                           void *opaque)
+brook_processor_t *brook_proc_flat_map_new(brook_flat_map_fn *fn, void *opaque)
 {
         return fn_proc((void *)fn, opaque, flat_map_process, flat_map_batch);
 }
@@ -189,13 +187,13 @@ typedef struct count_state_s {
         const count_cfg_t *cfg;
         brook_store_t *store;
         /* per batch: distinct keys */
-        size_t cap;       /* capacity of the arrays below */
-        size_t hcap;      /* hash slots (power of two) */
-        int32_t *slots;   /* index into the arrays, -1: free */
+        size_t cap;     /* capacity of the arrays below */
+        size_t hcap;    /* hash slots (power of two) */
+        int32_t *slots; /* index into the arrays, -1: free */
         const void **keys;
         size_t *klens;
         int64_t *incr;
-        size_t *last;     /* index of the key's last record */
+        size_t *last; /* index of the key's last record */
         const void **vals;
         size_t *vlens;
         unsigned char *buf; /* 8-byte big-endian totals */
@@ -258,12 +256,12 @@ static brook_err_t count_reserve(count_state_t *st, size_t n)
                 return BROOK_OK;
         while (h < n * 2)
                 h <<= 1;
-#define GROW(f) \
-        do { \
-                void *p_ = realloc(st->f, n * sizeof(*st->f)); \
-                if (!p_) \
-                        return BROOK_ERR_NO_MEM; \
-                st->f = p_; \
+#define GROW(f)                                                                \
+        do {                                                                   \
+                void *p_ = realloc(st->f, n * sizeof(*st->f));                 \
+                if (!p_)                                                       \
+                        return BROOK_ERR_NO_MEM;                               \
+                st->f = p_;                                                    \
         } while (0)
         GROW(keys);
         GROW(klens);
@@ -376,9 +374,9 @@ static brook_err_t count_batch(brook_ctx_t *ctx, brook_record_t *const *recs,
                 return err;
         /* 4. one output per key, with the metadata of its last record */
         for (i = 0; i < n; i++) {
-                brook_record_t *out = brook_ctx_record_new(
-                    ctx, recs[st->last[i]], st->keys[i], st->klens[i],
-                    &st->totals[i], 8, 0);
+                brook_record_t *out =
+                    brook_ctx_record_new(ctx, recs[st->last[i]], st->keys[i],
+                                         st->klens[i], &st->totals[i], 8, 0);
 
                 if (!out)
                         return BROOK_ERR_NO_MEM;
@@ -388,8 +386,7 @@ static brook_err_t count_batch(brook_ctx_t *ctx, brook_record_t *const *recs,
         return BROOK_OK;
 }
 
-brook_processor_t *brook_proc_batch_count_new(const char *store_name,
-                                              int flags)
+brook_processor_t *brook_proc_batch_count_new(const char *store_name, int flags)
 {
         brook_processor_t *p;
         count_cfg_t *cfg;

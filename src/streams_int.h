@@ -42,7 +42,7 @@ struct brook__sthread_s {
         brook__producer_t *prod;
         rd_kafka_t *rrk; /* restore consumer, NULL until needed */
         rd_kafka_queue_t *rq;
-        int restore_dirty; /* the restore assignment must be redone */
+        int restore_dirty;          /* the restore assignment must be redone */
         rd_kafka_message_t **rmsgs; /* restore scratch */
         const void **rkeys, **rvals;
         size_t *rklens, *rvlens;

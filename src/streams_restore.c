@@ -72,8 +72,7 @@ static brook_err_t wipe(brook__sthread_t *th, brook__task_t *t,
         brook_err_t err;
 
         brook__log(&th->log, BROOK_LOG_INFO, "store.wipe",
-                   "task=%s store=%s reason=\"%s\"", t->id, ts->def->name,
-                   why);
+                   "task=%s store=%s reason=\"%s\"", t->id, ts->def->name, why);
         if ((err = brook__store_wipe(ts->store)))
                 brook__errstr(errstr, errstr_size,
                               "store %s: cannot wipe it before a full "
@@ -87,10 +86,9 @@ static brook_err_t wipe(brook__sthread_t *th, brook__task_t *t,
 /* Where store @p ts restores from; wipes when that is the beginning. */
 static brook_err_t start_offset(brook__sthread_t *th, brook__task_t *t,
                                 brook__tstore_t *ts,
-                                const brook__ckpt_entry_t *entries,
-                                size_t cnt, brook_err_t ckerr,
-                                int64_t *startp, char *errstr,
-                                size_t errstr_size)
+                                const brook__ckpt_entry_t *entries, size_t cnt,
+                                brook_err_t ckerr, int64_t *startp,
+                                char *errstr, size_t errstr_size)
 {
         const brook__ckpt_entry_t *e;
 
@@ -147,9 +145,9 @@ brook_err_t brook__restore_begin(brook__sthread_t *th, brook__task_t *t,
                 if ((err = start_offset(th, t, ts, entries, cnt, ckerr, &start,
                                         errstr, errstr_size)))
                         break;
-                rerr = rd_kafka_query_watermark_offsets(
-                    th->rk, ts->changelog, t->partition, &lo, &hi,
-                    s->topic_timeout_ms);
+                rerr = rd_kafka_query_watermark_offsets(th->rk, ts->changelog,
+                                                        t->partition, &lo, &hi,
+                                                        s->topic_timeout_ms);
                 if (rerr) {
                         brook__errstr(errstr, errstr_size,
                                       "changelog %s [%d]: watermarks: %s",
@@ -184,8 +182,7 @@ brook_err_t brook__restore_begin(brook__sthread_t *th, brook__task_t *t,
                            "task=%s store=%s topic=%s partition=%d "
                            "start=%lld end=%lld",
                            t->id, ts->def->name, ts->changelog,
-                           (int)t->partition, (long long)start,
-                           (long long)hi);
+                           (int)t->partition, (long long)start, (long long)hi);
                 if (s->restore_start)
                         s->restore_start(ts->def->name, ts->changelog,
                                          t->partition, start, hi,
@@ -202,13 +199,24 @@ brook_err_t brook__restore_begin(brook__sthread_t *th, brook__task_t *t,
 
 static brook_err_t pass_kafka(const char *name, const char *value, void *arg)
 {
-        static const char *skip[] = {
-            "acks", "linger.ms", "queue.buffering.", "batch.",
-            "enable.idempotence", "compression.", "message.timeout.ms",
-            "partitioner", "retries", "delivery.timeout.ms", "group.",
-            "partition.assignment.strategy", "session.timeout.ms",
-            "heartbeat.interval.ms", "enable.auto.", "auto.offset.reset",
-            "enable.partition.eof", "transactional.id"};
+        static const char *skip[] = {"acks",
+                                     "linger.ms",
+                                     "queue.buffering.",
+                                     "batch.",
+                                     "enable.idempotence",
+                                     "compression.",
+                                     "message.timeout.ms",
+                                     "partitioner",
+                                     "retries",
+                                     "delivery.timeout.ms",
+                                     "group.",
+                                     "partition.assignment.strategy",
+                                     "session.timeout.ms",
+                                     "heartbeat.interval.ms",
+                                     "enable.auto.",
+                                     "auto.offset.reset",
+                                     "enable.partition.eof",
+                                     "transactional.id"};
         char es[512];
         size_t i;
 
@@ -378,17 +386,15 @@ static brook_err_t apply(brook__sthread_t *th, rd_kafka_message_t **m,
         }
         if (!n)
                 return BROOK_OK;
-        if ((err = brook__store_restore_batch(ts->store, n, th->rkeys,
-                                              th->rklens, th->rvals,
-                                              th->rvlens))) {
+        if ((err = brook__store_restore_batch(
+                 ts->store, n, th->rkeys, th->rklens, th->rvals, th->rvlens))) {
                 brook__errstr(errstr, errstr_size, "task %s store %s: %s",
                               t->id, ts->def->name, ts->store->errstr);
                 return err;
         }
         ts->position = m[cnt - 1]->offset + 1;
         ts->restored += (int64_t)n;
-        __atomic_add_fetch(&s->counters.restored, (int64_t)n,
-                           __ATOMIC_RELAXED);
+        __atomic_add_fetch(&s->counters.restored, (int64_t)n, __ATOMIC_RELAXED);
         if (s->restore_batch)
                 s->restore_batch(ts->def->name, ts->changelog, t->partition,
                                  m[cnt - 1]->offset, n, s->restore_opaque);
@@ -400,8 +406,8 @@ static brook_err_t apply(brook__sthread_t *th, rd_kafka_message_t **m,
 static void on_eof(brook__sthread_t *th, rd_kafka_message_t *m)
 {
         brook__task_t *t;
-        brook__tstore_t *ts = restoring_store(th, rd_kafka_topic_name(m->rkt),
-                                              m->partition, &t);
+        brook__tstore_t *ts =
+            restoring_store(th, rd_kafka_topic_name(m->rkt), m->partition, &t);
 
         /* The fetch position reached the end: whatever lies between the
          * last record and the end (transaction markers) is not data. */
@@ -424,10 +430,10 @@ brook_err_t brook__restore_step(brook__sthread_t *th, int timeout_ms,
         /* Runs of one partition, in order, each applied as one batch. */
         for (i = 0; i < n; i++) {
                 rd_kafka_message_t *m = th->rmsgs[i];
-                int boundary = m->err || (i > run &&
-                                          (m->rkt != th->rmsgs[run]->rkt ||
-                                           m->partition !=
-                                               th->rmsgs[run]->partition));
+                int boundary =
+                    m->err ||
+                    (i > run && (m->rkt != th->rmsgs[run]->rkt ||
+                                 m->partition != th->rmsgs[run]->partition));
 
                 if (boundary && i > run && !err)
                         err = apply(th, th->rmsgs + run, (size_t)(i - run),
@@ -439,8 +445,7 @@ brook_err_t brook__restore_step(brook__sthread_t *th, int timeout_ms,
                                 on_eof(th, m);
                         else
                                 brook__log(&th->log, BROOK_LOG_WARN,
-                                           "restore.consume_error",
-                                           "error=%s",
+                                           "restore.consume_error", "error=%s",
                                            rd_kafka_err2name(m->err));
                         run = i + 1;
                 }

@@ -15,12 +15,11 @@
 
 #define CHECKPOINT_FILE ".checkpoint"
 
-static void task_error(brook__task_t *t, brook_err_t code, const char *fmt,
-                       ...) BROOK__PRINTF(3, 4);
+static void task_error(brook__task_t *t, brook_err_t code, const char *fmt, ...)
+    BROOK__PRINTF(3, 4);
 
 /* Record the task's first fatal error. */
-static void task_error(brook__task_t *t, brook_err_t code, const char *fmt,
-                       ...)
+static void task_error(brook__task_t *t, brook_err_t code, const char *fmt, ...)
 {
         char buf[900];
         va_list ap;
@@ -42,7 +41,7 @@ brook__task_t *brook__task_new(brook__env_t *env, int sub, int32_t partition,
         const brook_topology_t *topo = env->topo;
         const brook__subtopo_t *st = &topo->subs[sub];
         brook__task_t *t = calloc(1, sizeof(*t));
-        size_t i, j, k;
+        size_t i, k;
 
         if (!t)
                 goto nomem;
@@ -87,14 +86,14 @@ brook__task_t *brook__task_new(brook__env_t *env, int sub, int32_t partition,
                         ts->path = NULL;
                         goto nomem;
                 }
-                if (env->changelog && !(d->flags & BROOK_STORE_F_NO_CHANGELOG) &&
+                if (env->changelog &&
+                    !(d->flags & BROOK_STORE_F_NO_CHANGELOG) &&
                     asprintf(&ts->changelog, "%s-%s-changelog", env->app_id,
                              d->name) < 0) {
                         ts->changelog = NULL;
                         goto nomem;
                 }
         }
-        (void)j;
         return t;
 nomem:
         brook__errstr(errstr, errstr_size, "out of memory creating a task");
@@ -102,15 +101,13 @@ nomem:
         return NULL;
 }
 
-brook_err_t brook__task_open(brook__task_t *t, char *errstr,
-                             size_t errstr_size)
+brook_err_t brook__task_open(brook__task_t *t, char *errstr, size_t errstr_size)
 {
         brook_err_t err = BROOK_OK;
         size_t i;
 
-        if (!t->lock &&
-            !(t->lock = brook_state_dir_lock(t->dir, &err, errstr,
-                                             errstr_size)))
+        if (!t->lock && !(t->lock = brook_state_dir_lock(t->dir, &err, errstr,
+                                                         errstr_size)))
                 return err;
         for (i = 0; i < t->store_cnt; i++) {
                 brook__tstore_t *ts = &t->stores[i];
@@ -125,9 +122,8 @@ brook_err_t brook__task_open(brook__task_t *t, char *errstr,
                             errstr_size);
                         break;
                 case BROOK_STORE_MEMORY:
-                        ts->store =
-                            brook_store_open_memory(d->name, errstr,
-                                                    errstr_size);
+                        ts->store = brook_store_open_memory(d->name, errstr,
+                                                            errstr_size);
                         break;
                 default:
                         if (brook__mkdirs(ts->path)) {
@@ -136,8 +132,7 @@ brook_err_t brook__task_open(brook__task_t *t, char *errstr,
                                 return BROOK_ERR_IO;
                         }
                         ts->store = brook_store_open_custom(
-                            d->name, d->backend, ts->path, errstr,
-                            errstr_size);
+                            d->name, d->backend, ts->path, errstr, errstr_size);
                 }
                 if (!ts->store)
                         return BROOK_ERR_STORE;
@@ -173,10 +168,9 @@ brook_err_t brook__task_start(brook__task_t *t, char *errstr,
                         continue;
                 }
                 if (n->proc.init &&
-                    (err = n->proc.init(&nr->ctx,
-                                        n->proc.ref ? n->proc.ref->opaque
-                                                    : NULL,
-                                        &nr->state))) {
+                    (err = n->proc.init(
+                         &nr->ctx, n->proc.ref ? n->proc.ref->opaque : NULL,
+                         &nr->state))) {
                         brook__errstr(errstr, errstr_size,
                                       "task %s: processor %s: init "
                                       "failed: %s",
@@ -262,8 +256,7 @@ brook_err_t brook__task_flush_stores(brook__task_t *t, char *errstr,
                 if (!t->stores[i].store)
                         continue;
                 if ((err = brook_store_flush(t->stores[i].store))) {
-                        brook__errstr(errstr, errstr_size,
-                                      "task %s: %s", t->id,
+                        brook__errstr(errstr, errstr_size, "task %s: %s", t->id,
                                       t->stores[i].store->errstr);
                         return err;
                 }
@@ -345,16 +338,15 @@ static void add_hdr(rd_kafka_headers_t *h, const char *name, const char *fmt,
 }
 
 /* Expand {topic} in dead.letter.topic. */
-static void dlq_topic(const char *tmpl, const char *src, char *out,
-                      size_t size)
+static void dlq_topic(const char *tmpl, const char *src, char *out, size_t size)
 {
         const char *p = tmpl, *q;
         size_t o = 0;
 
         out[0] = '\0';
         while ((q = strstr(p, "{topic}")) && o < size) {
-                o += (size_t)snprintf(out + o, size - o, "%.*s%s",
-                                      (int)(q - p), p, src);
+                o += (size_t)snprintf(out + o, size - o, "%.*s%s", (int)(q - p),
+                                      p, src);
                 p = q + 7;
         }
         if (o < size)
@@ -418,8 +410,8 @@ void brook__task_fail_record(brook__task_t *t, int node, brook_record_t *rec,
                                    "node %s failed record %s [%d] offset "
                                    "%lld: %s (processing.error.handler=fail)",
                                    nname, rd_kafka_topic_name(src->rkt),
-                                   (int)src->partition,
-                                   (long long)src->offset, reason);
+                                   (int)src->partition, (long long)src->offset,
+                                   reason);
                 else
                         task_error(t, BROOK_ERR_HANDLER,
                                    "node %s failed a punctuator record: %s "
@@ -428,27 +420,23 @@ void brook__task_fail_record(brook__task_t *t, int node, brook_record_t *rec,
                 return;
         case BROOK__EH_DLQ:
                 if (src) {
-                        if (dead_letter(t, node, src, reason, es,
-                                        sizeof(es))) {
+                        if (dead_letter(t, node, src, reason, es, sizeof(es))) {
                                 task_error(t, BROOK_ERR_DEAD_LETTER,
                                            "node %s: dead letter of %s [%d] "
                                            "offset %lld: %s",
-                                           nname,
-                                           rd_kafka_topic_name(src->rkt),
+                                           nname, rd_kafka_topic_name(src->rkt),
                                            (int)src->partition,
                                            (long long)src->offset, es);
                                 return;
                         }
                         __atomic_add_fetch(&env->counters->dead_lettered, 1,
                                            __ATOMIC_RELAXED);
-                        brook__log(env->log, BROOK_LOG_WARN,
-                                   "record.dead_lettered",
-                                   "task=%s node=%s topic=%s partition=%d "
-                                   "offset=%lld reason=%s",
-                                   t->id, nname,
-                                   rd_kafka_topic_name(src->rkt),
-                                   (int)src->partition,
-                                   (long long)src->offset, rq);
+                        brook__log(
+                            env->log, BROOK_LOG_WARN, "record.dead_lettered",
+                            "task=%s node=%s topic=%s partition=%d "
+                            "offset=%lld reason=%s",
+                            t->id, nname, rd_kafka_topic_name(src->rkt),
+                            (int)src->partition, (long long)src->offset, rq);
                         return;
                 }
                 /* A punctuator's record has no origin to dead-letter. */
@@ -528,16 +516,14 @@ static void run_sink(brook__task_t *t, int idx, brook_record_t **recs,
                 brook_err_t err;
 
                 if (r->key &&
-                    brook__serde_run(&n->kserde, 1, r->key, r->klen,
-                                     &t->arena, &kb, &kl, NULL, es,
-                                     sizeof(es))) {
+                    brook__serde_run(&n->kserde, 1, r->key, r->klen, &t->arena,
+                                     &kb, &kl, NULL, es, sizeof(es))) {
                         brook__task_fail_record(t, idx, r, es);
                         continue;
                 }
-                if (r->value &&
-                    brook__serde_run(&n->vserde, 1, r->value, r->vlen,
-                                     &t->arena, &vb, &vl, NULL, es,
-                                     sizeof(es))) {
+                if (r->value && brook__serde_run(&n->vserde, 1, r->value,
+                                                 r->vlen, &t->arena, &vb, &vl,
+                                                 NULL, es, sizeof(es))) {
                         brook__task_fail_record(t, idx, r, es);
                         continue;
                 }
@@ -594,8 +580,8 @@ static void run_node(brook__task_t *t, int idx)
                         if (!err)
                                 continue;
                         snprintf(es, sizeof(es),
-                                 "processor %s: process returned %s",
-                                 n->name, brook_err2name(err));
+                                 "processor %s: process returned %s", n->name,
+                                 brook_err2name(err));
                         /* no-op when brook_ctx_fail() handled it */
                         brook__task_fail_record(t, idx, recs[i], es);
                 }
@@ -689,17 +675,16 @@ static brook_record_t *deserialize(brook__task_t *t, const brook__node_t *src,
         r->src = m;
         r->src_idx = (int32_t)idx;
         r->ts = rd_kafka_message_timestamp(m, NULL);
-        if (m->key && brook__serde_run(&src->kserde, 0, m->key, m->key_len,
-                                       &t->arena, &r->key, &r->klen, NULL, es,
-                                       sizeof(es))) {
-                snprintf(reason, sizeof(reason), "key deserialization: %s",
-                         es);
+        if (m->key &&
+            brook__serde_run(&src->kserde, 0, m->key, m->key_len, &t->arena,
+                             &r->key, &r->klen, NULL, es, sizeof(es))) {
+                snprintf(reason, sizeof(reason), "key deserialization: %s", es);
                 brook__task_fail_record(t, src->idx, r, reason);
                 return NULL;
         }
-        if (m->payload && brook__serde_run(&src->vserde, 0, m->payload, m->len,
-                                           &t->arena, &r->value, &r->vlen,
-                                           NULL, es, sizeof(es))) {
+        if (m->payload &&
+            brook__serde_run(&src->vserde, 0, m->payload, m->len, &t->arena,
+                             &r->value, &r->vlen, NULL, es, sizeof(es))) {
                 snprintf(reason, sizeof(reason), "value deserialization: %s",
                          es);
                 brook__task_fail_record(t, src->idx, r, reason);

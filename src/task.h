@@ -53,10 +53,10 @@ typedef struct brook__env_s {
         brook__counters_t *counters;
         const int32_t *sink_parts; /* per node: sink topic partitions */
         const char *app_id;
-        const char *state_dir;  /* <state.dir>/<application.id> */
-        const char *dlq_tmpl;   /* dead.letter.topic */
-        int handler;            /* BROOK__EH_* */
-        int changelog;          /* store.changelog.enable */
+        const char *state_dir; /* <state.dir>/<application.id> */
+        const char *dlq_tmpl;  /* dead.letter.topic */
+        int handler;           /* BROOK__EH_* */
+        int changelog;         /* store.changelog.enable */
 } brook__env_t;
 
 /* Task states. */

@@ -19,7 +19,7 @@ typedef struct brook__hdr_s {
 } brook__hdr_t;
 
 /* brook_record_t flags */
-#define BROOK__REC_MINE 0x1      /* made by brook_ctx_record_new() */
+#define BROOK__REC_MINE       0x1 /* made by brook_ctx_record_new() */
 #define BROOK__REC_NO_SRC_HDR 0x2 /* source headers not inherited */
 #define BROOK__REC_HDR_SHARED 0x4 /* hdrs list belongs to the parent */
 

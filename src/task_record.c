@@ -328,7 +328,8 @@ brook_store_t *brook_ctx_store(brook_ctx_t *ctx, const char *name)
         t = ctx->task;
         n = t->env->topo->nodes[ctx->node];
         for (i = 0; i < n->store_cnt; i++) {
-                const brook__store_def_t *d = t->env->topo->stores[n->stores[i]];
+                const brook__store_def_t *d =
+                    t->env->topo->stores[n->stores[i]];
 
                 if (strcmp(d->name, name))
                         continue;

@@ -12,6 +12,7 @@
  * turns attach/detach from inside a callback into BROOK_ERR_STATE instead
  * of a self-deadlock.
  */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +50,10 @@ struct brook_event_s {
         int links_done;
         ev_lazy_t *lazy; /* values below filled in on first access */
         int lz_failed, lz_ok, lz_status; /* their indexes, -1: none */
+        int meta_pending; /* the batch's metadata not yet in the arrays */
 };
+
+#define EV_BATCH_META 5 /* topic, partition, first/last offset, attempt */
 
 /* Depth of event / span callbacks running on this thread. */
 static _Thread_local int in_cb;
@@ -71,6 +75,7 @@ static void ev_init(brook_event_t *ev, const brook__tel_t *tel, int which)
         ev->links_done = 0;
         ev->lazy = NULL;
         ev->lz_failed = ev->lz_ok = ev->lz_status = -1;
+        ev->meta_pending = 0;
         ev->name = which < 0 ? "" : tel->names[which];
         ev->dkey[0] = "group";
         ev->dval[0] = tel->group;
@@ -155,17 +160,45 @@ static void ev_free(brook_event_t *ev)
         ev->links = NULL;
 }
 
-/* Name and metadata of an event about batch @p b. */
+/* Name of an event about batch @p b; its metadata are taken from the
+ * batch when first read (ev_meta), so callbacks that do not read them do
+ * not pay for them. */
 static void ev_batch(brook_event_t *ev, const brook__tel_t *tel, int which,
                      const brook_batch_t *b)
 {
         ev_init(ev, tel, which);
         ev->batch = b;
+        ev->meta_pending = 1;
+}
+
+/* Put the batch's metadata after "group", before the event's own. */
+static void ev_meta(const brook_event_t *cev)
+{
+        brook_event_t *ev = (brook_event_t *)cev; /* cache, logically const */
+        const brook_batch_t *b = ev->batch;
+        size_t i, own = ev->nd - 1, keep = ev->nd;
+
+        if (!ev->meta_pending)
+                return;
+        ev->meta_pending = 0;
+        assert(ev->nd + EV_BATCH_META <= EV_MAXD);
+        for (i = own; i-- > 0;) {
+                size_t from = 1 + i, to = 1 + EV_BATCH_META + i;
+
+                ev->dkey[to] = ev->dkey[from];
+                ev->dnum[to] = ev->dnum[from];
+                ev->disnum[to] = ev->disnum[from];
+                ev->dval[to] = ev->disnum[from] ? NULL : ev->dval[from];
+        }
+        if (ev->lz_status >= 1)
+                ev->lz_status += EV_BATCH_META;
+        ev->nd = 1;
         ev_ds(ev, "topic", brook_batch_topic(b));
         ev_di(ev, "partition", brook_batch_partition(b));
         ev_di(ev, "first_offset", brook_batch_first_offset(b));
         ev_di(ev, "last_offset", brook_batch_last_offset(b));
         ev_di(ev, "attempt", brook_batch_attempt(b));
+        ev->nd = keep + EV_BATCH_META;
 }
 
 static int sub_match(const brook__sub_t *s, const char *name)
@@ -703,8 +736,10 @@ const char *brook_event_metadata(const brook_event_t *ev, const char *key)
 {
         size_t i;
 
-        if (ev)
+        if (ev) {
+                ev_meta(ev);
                 ev_resolve(ev);
+        }
         for (i = 0; ev && key && i < ev->nd; i++)
                 if (!strcmp(ev->dkey[i], key))
                         return ev_dtext(ev, i);
@@ -716,6 +751,8 @@ brook_err_t brook_event_metadata_int(const brook_event_t *ev, const char *key,
 {
         size_t i;
 
+        if (ev)
+                ev_meta(ev);
         for (i = 0; ev && key && i < ev->nd; i++)
                 if (!strcmp(ev->dkey[i], key)) {
                         if (!ev->disnum[i])
@@ -729,13 +766,16 @@ brook_err_t brook_event_metadata_int(const brook_event_t *ev, const char *key,
 
 size_t brook_event_metadata_count(const brook_event_t *ev)
 {
-        return ev ? ev->nd : 0;
+        return ev ? ev->nd + (ev->meta_pending ? EV_BATCH_META : 0) : 0;
 }
 
 const char *brook_event_metadata_at(const brook_event_t *ev, size_t idx,
                                     const char **valuep)
 {
-        if (!ev || idx >= ev->nd)
+        if (!ev)
+                return NULL;
+        ev_meta(ev);
+        if (idx >= ev->nd)
                 return NULL;
         ev_resolve(ev);
         if (valuep)

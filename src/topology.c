@@ -288,8 +288,7 @@ brook_err_t brook_topology_add_processor(brook_topology_t *t, const char *name,
                               "processor %s: the definition is NULL", name);
                 return BROOK_ERR_INVALID_ARG;
         }
-        if (!(n = node_new(name, BROOK__NODE_PROCESSOR, parents,
-                           parent_cnt))) {
+        if (!(n = node_new(name, BROOK__NODE_PROCESSOR, parents, parent_cnt))) {
                 brook__errstr(errstr, errstr_size, "out of memory");
                 return BROOK_ERR_NO_MEM;
         }
@@ -299,15 +298,13 @@ brook_err_t brook_topology_add_processor(brook_topology_t *t, const char *name,
         return push_node(t, n, errstr, errstr_size);
 }
 
-brook_err_t brook_topology_add_sink(brook_topology_t *t, const char *name,
-                                    const char *topic,
-                                    const brook_serde_t *key_serde,
-                                    const brook_serde_t *value_serde,
-                                    brook_partitioner_t *partitioner,
-                                    void *partitioner_opaque,
-                                    const char *const *parents,
-                                    size_t parent_cnt, char *errstr,
-                                    size_t errstr_size)
+brook_err_t
+brook_topology_add_sink(brook_topology_t *t, const char *name,
+                        const char *topic, const brook_serde_t *key_serde,
+                        const brook_serde_t *value_serde,
+                        brook_partitioner_t *partitioner,
+                        void *partitioner_opaque, const char *const *parents,
+                        size_t parent_cnt, char *errstr, size_t errstr_size)
 {
         brook__node_t *n;
         brook_err_t err;
@@ -418,10 +415,11 @@ brook_err_t brook_topology_add_store(brook_topology_t *t, const char *name,
                          errstr, errstr_size);
 }
 
-brook_err_t brook_topology_add_store_custom(
-    brook_topology_t *t, const char *name, const brook_store_backend_t *backend,
-    int flags, const char *const *processors, size_t proc_cnt, char *errstr,
-    size_t errstr_size)
+brook_err_t
+brook_topology_add_store_custom(brook_topology_t *t, const char *name,
+                                const brook_store_backend_t *backend, int flags,
+                                const char *const *processors, size_t proc_cnt,
+                                char *errstr, size_t errstr_size)
 {
         if (!backend) {
                 brook__errstr(errstr, errstr_size,
@@ -433,8 +431,7 @@ brook_err_t brook_topology_add_store_custom(
                          processors, proc_cnt, errstr, errstr_size);
 }
 
-brook_err_t brook_topology_connect_store(brook_topology_t *t,
-                                         const char *store,
+brook_err_t brook_topology_connect_store(brook_topology_t *t, const char *store,
                                          const char *processor, char *errstr,
                                          size_t errstr_size)
 {
@@ -569,8 +566,9 @@ static brook_err_t check_nodes(brook_topology_t *t, char *errstr,
                 }
         }
         if (!sources)
-                return topo_err(errstr, errstr_size, "the topology has no "
-                                                     "source");
+                return topo_err(errstr, errstr_size,
+                                "the topology has no "
+                                "source");
         /* A topic belongs to one source. */
         for (i = 0; i < t->node_cnt; i++) {
                 const brook__node_t *a = t->nodes[i];
@@ -585,8 +583,7 @@ static brook_err_t check_nodes(brook_topology_t *t, char *errstr,
                                         continue;
                                 for (l = k == i ? j + 1 : 0; l < b->topic_cnt;
                                      l++)
-                                        if (!strcmp(a->topics[j],
-                                                    b->topics[l]))
+                                        if (!strcmp(a->topics[j], b->topics[l]))
                                                 return topo_err(
                                                     errstr, errstr_size,
                                                     "topic \"%s\" is read by "
@@ -663,8 +660,8 @@ static brook_err_t link_children(brook_topology_t *t)
                 brook__node_t *n = t->nodes[i];
 
                 for (j = 0; j < n->parent_cnt; j++) {
-                        brook__node_t *p =
-                            t->nodes[brook__topology_node(t, n->parent_names[j])];
+                        brook__node_t *p = t->nodes[brook__topology_node(
+                            t, n->parent_names[j])];
                         int *v;
 
                         if (!(v = realloc(p->children,
@@ -816,8 +813,7 @@ static brook_err_t split(brook_topology_t *t, const int *order)
                 sb->id = (int)k;
                 if (!(sb->order = malloc(n * sizeof(int))) ||
                     !(sb->topics = malloc((n * 4 + 1) * sizeof(char *))) ||
-                    !(sb->stores =
-                          malloc((t->store_cnt + 1) * sizeof(int))))
+                    !(sb->stores = malloc((t->store_cnt + 1) * sizeof(int))))
                         goto nomem;
         }
         for (i = 0; i < n; i++) {
@@ -828,8 +824,9 @@ static brook_err_t split(brook_topology_t *t, const int *order)
                 sb->order[sb->cnt++] = order[i];
                 if (nd->type != BROOK__NODE_SOURCE)
                         continue;
-                if (!(tv = realloc(sb->topics, (sb->topic_cnt + nd->topic_cnt +
-                                                1) * sizeof(*tv))))
+                if (!(tv = realloc(sb->topics,
+                                   (sb->topic_cnt + nd->topic_cnt + 1) *
+                                       sizeof(*tv))))
                         goto nomem;
                 sb->topics = tv;
                 for (j = 0; j < nd->topic_cnt; j++)

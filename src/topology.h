@@ -36,8 +36,8 @@ struct brook_processor_s {
 typedef struct brook__node_s {
         char *name;
         brook__node_type_t type;
-        int idx;      /* position in topology nodes */
-        int subtopo;  /* sub-topology id */
+        int idx;     /* position in topology nodes */
+        int subtopo; /* sub-topology id */
         char **parent_names;
         size_t parent_cnt;
         int *children; /* node indexes */

@@ -135,9 +135,8 @@ static double restore_once(const char *app, const char *in, const char *out,
         snprintf(dir, sizeof(dir), "/tmp/brook-bench-restore-%d", getpid());
         if (brook_topology_add_source(t, "src", &in, 1, NULL, NULL, es,
                                       sizeof(es)) ||
-            brook_topology_add_processor(t, "count", c,
-                                         (const char *[]){"src"}, 1, es,
-                                         sizeof(es)) ||
+            brook_topology_add_processor(t, "count", c, (const char *[]){"src"},
+                                         1, es, sizeof(es)) ||
             brook_topology_add_store(t, "counts", BROOK_STORE_ROCKSDB, 0,
                                      (const char *[]){"count"}, 1, es,
                                      sizeof(es)) ||
@@ -148,8 +147,8 @@ static double restore_once(const char *app, const char *in, const char *out,
         brook_processor_destroy(c);
         if (brook_conf_set(conf, "application.id", app, es, sizeof(es)) ||
             brook_conf_set(conf, "state.dir", dir, es, sizeof(es)) ||
-            brook_conf_set(conf, "streams.restore.batch.max.records", batch,
-                           es, sizeof(es)))
+            brook_conf_set(conf, "streams.restore.batch.max.records", batch, es,
+                           sizeof(es)))
                 die("conf", es);
         snprintf(es, sizeof(es), "rm -rf '%s'", dir);
         if (system(es))
@@ -212,10 +211,10 @@ int main(int argc, char **argv)
                                      sizeof(es)) ||
             brook_admin_create_topic(conf, out, parts, -1, NULL, 0, 30000, es,
                                      sizeof(es)) ||
-            brook_admin_create_topic(conf, changelog, parts, -1,
-                                     (const char *[]){"cleanup.policy",
-                                                      "compact"},
-                                     1, 30000, es, sizeof(es)))
+            brook_admin_create_topic(
+                conf, changelog, parts, -1,
+                (const char *[]){"cleanup.policy", "compact"}, 1, 30000, es,
+                sizeof(es)))
                 die("topics", es);
         brook_conf_destroy(conf);
         printf("# bench-restore: %lld changelog records, %d keys, %d "

@@ -9,7 +9,8 @@
  * 1000 (one MultiGet each), and prints operations per CPU-second of the
  * calling thread and the ratio to the single form. --memory 1 adds the
  * in-memory store, whose batch forms are the same loop as the single ones
- * (its numbers only show allocator and cache noise). WAL off (brook's default: the changelog is the durable copy).
+ * (its numbers only show allocator and cache noise). WAL off (brook's default:
+ * the changelog is the durable copy).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,10 +56,9 @@ static double writes(brook_store_t *s, size_t batch)
                 {
                         size_t n = nkeys - i < batch ? nkeys - i : batch;
 
-                        if (brook_store_put_batch(s, n,
-                                                  (const void *const *)keys + i,
-                                                  klens + i, vals + i,
-                                                  vlens + i))
+                        if (brook_store_put_batch(
+                                s, n, (const void *const *)keys + i, klens + i,
+                                vals + i, vlens + i))
                                 abort();
                         i += n;
                 }
@@ -85,9 +85,9 @@ static double reads(brook_store_t *s, size_t batch)
                 } else {
                         size_t n = nkeys - i < batch ? nkeys - i : batch, j;
 
-                        if (brook_store_get_batch(
-                                s, n, (const void *const *)keys + i, klens + i,
-                                out, outl))
+                        if (brook_store_get_batch(s, n,
+                                                  (const void *const *)keys + i,
+                                                  klens + i, out, outl))
                                 abort();
                         for (j = 0; j < n; j++)
                                 found += out[j] != NULL;
@@ -112,8 +112,8 @@ typedef brook_store_t *(open_fn)(const char *path, const brook_conf_t *conf);
 static brook_store_t *open_rocksdb(const char *path, const brook_conf_t *conf)
 {
         char es[512];
-        brook_store_t *s = brook_store_open_rocksdb("bench", path, conf, es,
-                                                    sizeof(es));
+        brook_store_t *s =
+            brook_store_open_rocksdb("bench", path, conf, es, sizeof(es));
 
         if (!s) {
                 fprintf(stderr, "%s\n", es);

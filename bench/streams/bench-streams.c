@@ -3,12 +3,13 @@
  * record path, measured in one run.
  *
  *   bench-streams [--brokers H:P] [--records N] [--partitions P]
- *                 [--rounds R] [--only map|count|wordcount]
+ *                 [--rounds R] [--only map|count|wordcount] [--keys K]
  *
  * Workloads (the same topology twice, with and without process_batch):
  *   map       source -> transform -> sink; the transform is the same
  *             function, called once per batch or once per record.
- *   count     source -> the batch count aggregator (RocksDB store with
+ *   count     (K distinct keys, default 10000)
+ *             source -> the batch count aggregator (RocksDB store with
  *             changelog) -> sink; with process_batch it does one get_batch
  *             and one put_batch per batch, without (BROOK_COUNT_F_RECORD_ONLY)
  *             a get and a put per record.
@@ -33,7 +34,7 @@
 
 static const char *brokers;
 static long long nrec = 500000;
-static int parts = 4, rounds = 3;
+static int parts = 4, rounds = 3, count_keys = 10000;
 static char tag[64];
 
 static double now_s(void)
@@ -242,12 +243,11 @@ static brook_topology_t *topo_one(const char *in, const char *out,
 
         if (brook_topology_add_source(t, "src", &in, 1, brook_serde_bytes(),
                                       brook_serde_bytes(), es, sizeof(es)) ||
-            brook_topology_add_processor(t, "p", p, (const char *[]){"src"},
-                                         1, es, sizeof(es)) ||
-            (with_store &&
-             brook_topology_add_store(t, "counts", BROOK_STORE_ROCKSDB, 0,
-                                      (const char *[]){"p"}, 1, es,
-                                      sizeof(es))) ||
+            brook_topology_add_processor(t, "p", p, (const char *[]){"src"}, 1,
+                                         es, sizeof(es)) ||
+            (with_store && brook_topology_add_store(
+                               t, "counts", BROOK_STORE_ROCKSDB, 0,
+                               (const char *[]){"p"}, 1, es, sizeof(es))) ||
             brook_topology_add_sink(t, "sink", out, brook_serde_bytes(),
                                     brook_serde_bytes(), NULL, NULL,
                                     (const char *[]){"p"}, 1, es, sizeof(es)))
@@ -277,18 +277,17 @@ static void bench_map(void)
 
                         brook_processor_set_process(p, map_one);
                         if (batch)
-                                brook_processor_set_process_batch(p,
-                                                                  map_batch);
+                                brook_processor_set_process_batch(p, map_batch);
                         t = topo_one(in, out, p, 0);
-                        snprintf(app, sizeof(app), "bench-map-%s-%d-%d", tag,
-                                 r, batch);
+                        snprintf(app, sizeof(app), "bench-map-%s-%d-%d", tag, r,
+                                 batch);
                         (batch ? vb : vr)[r] = run(t, app, nrec, parts, c);
                         brook_topology_destroy(t);
                         brook_conf_destroy(c);
                 }
         }
-        report("map (stateless)", "process (per record)", vr,
-               "process_batch", vb, "msgs/s");
+        report("map (stateless)", "process (per record)", vr, "process_batch",
+               vb, "msgs/s");
 }
 
 /* ---- count ---- */
@@ -303,7 +302,7 @@ static void bench_count(void)
         snprintf(out, sizeof(out), "bench-count-out-%s", tag);
         topic(in, parts);
         topic(out, parts);
-        produce(in, nrec, 10000, gen_value);
+        produce(in, nrec, count_keys, gen_value);
         for (r = 0; r < rounds; r++) {
                 int batch;
 
@@ -313,15 +312,21 @@ static void bench_count(void)
                         brook_conf_t *c = base_conf();
                         brook_topology_t *t = topo_one(in, out, p, 1);
 
-                        snprintf(app, sizeof(app), "bench-count-%s-%d-%d",
-                                 tag, r, batch);
+                        snprintf(app, sizeof(app), "bench-count-%s-%d-%d", tag,
+                                 r, batch);
                         (batch ? vb : vr)[r] = run(t, app, nrec, parts, c);
                         brook_topology_destroy(t);
                         brook_conf_destroy(c);
                 }
         }
-        report("count (RocksDB + changelog)", "process (get + put per record)",
-               vr, "process_batch (get_batch + put_batch)", vb, "msgs/s");
+        {
+                char w[96];
+
+                snprintf(w, sizeof(w), "count, %d keys (RocksDB + changelog)",
+                         count_keys);
+                report(w, "process (get + put per record)", vr,
+                       "process_batch (get_batch + put_batch)", vb, "msgs/s");
+        }
 }
 
 /* ---- wordcount ---- */
@@ -355,8 +360,8 @@ static brook_err_t split(brook_ctx_t *ctx, brook_record_t *rec, void *op)
                         i++;
                 if (i > s0 &&
                     brook_ctx_forward(ctx, brook_ctx_record_new(
-                                               ctx, rec, line + s0, i - s0,
-                                               "", 0, BROOK_RECORD_F_BORROW)))
+                                               ctx, rec, line + s0, i - s0, "",
+                                               0, BROOK_RECORD_F_BORROW)))
                         return BROOK_ERR_NO_MEM;
         }
         return BROOK_OK;
@@ -386,38 +391,34 @@ static void bench_wordcount(void)
 
                 for (batch = 0; batch < 2; batch++) {
                         brook_topology_t *t = brook_topology_new();
-                        brook_processor_t *sp = brook_proc_flat_map_new(split,
-                                                                        NULL);
+                        brook_processor_t *sp =
+                            brook_proc_flat_map_new(split, NULL);
                         brook_processor_t *cp = brook_proc_batch_count_new(
-                            "counts", batch ? 0
-                                            : BROOK_COUNT_F_SINGLE_STORE_OPS);
+                            "counts",
+                            batch ? 0 : BROOK_COUNT_F_SINGLE_STORE_OPS);
                         brook_conf_t *c = base_conf();
                         const char *inp = in, *wp = words;
 
-                        snprintf(app, sizeof(app), "bench-wc-%s-%d-%d", tag,
-                                 r, batch);
+                        snprintf(app, sizeof(app), "bench-wc-%s-%d-%d", tag, r,
+                                 batch);
                         snprintf(words, sizeof(words), "%s-words", app);
                         topic(words, parts);
-                        if (brook_topology_add_source(t, "lines", &inp, 1,
-                                                      NULL, NULL, es,
-                                                      sizeof(es)) ||
+                        if (brook_topology_add_source(t, "lines", &inp, 1, NULL,
+                                                      NULL, es, sizeof(es)) ||
                             brook_topology_add_processor(
                                 t, "split", sp, (const char *[]){"lines"}, 1,
                                 es, sizeof(es)) ||
                             brook_topology_add_sink(
                                 t, "to-words", words, NULL, NULL, NULL, NULL,
-                                (const char *[]){"split"}, 1, es,
-                                sizeof(es)) ||
-                            brook_topology_add_source(t, "words", &wp, 1,
-                                                      NULL, NULL, es,
-                                                      sizeof(es)) ||
+                                (const char *[]){"split"}, 1, es, sizeof(es)) ||
+                            brook_topology_add_source(t, "words", &wp, 1, NULL,
+                                                      NULL, es, sizeof(es)) ||
                             brook_topology_add_processor(
                                 t, "count", cp, (const char *[]){"words"}, 1,
                                 es, sizeof(es)) ||
                             brook_topology_add_store(
                                 t, "counts", BROOK_STORE_ROCKSDB, 0,
-                                (const char *[]){"count"}, 1, es,
-                                sizeof(es)) ||
+                                (const char *[]){"count"}, 1, es, sizeof(es)) ||
                             brook_topology_add_sink(
                                 t, "out", out, NULL, brook_serde_int64(), NULL,
                                 NULL, (const char *[]){"count"}, 1, es,
@@ -436,8 +437,8 @@ static void bench_wordcount(void)
         report("word count, end to end (words/s)",
                "single store ops (get + put per word)", vr,
                "batch store ops (get_batch + put_batch)", vb, "words/s");
-        printf("\n(word count input: %lld lines, %lld words)\n",
-               nrec / 5, nwords);
+        printf("\n(word count input: %lld lines, %lld words)\n", nrec / 5,
+               nwords);
 }
 
 int main(int argc, char **argv)
@@ -457,6 +458,8 @@ int main(int argc, char **argv)
                         rounds = atoi(argv[a + 1]);
                 else if (!strcmp(argv[a], "--only"))
                         only = argv[a + 1];
+                else if (!strcmp(argv[a], "--keys"))
+                        count_keys = atoi(argv[a + 1]);
         }
         if (!brokers || !*brokers)
                 die("brokers", "pass --brokers or set BROOK_BROKERS "

@@ -108,9 +108,8 @@ static brook_err_t agg_batch(brook_ctx_t *ctx, brook_record_t *const *recs,
                                          vlens))) /* 2 */
                 goto done;
         for (j = 0; j < n; j++) {
-                int64_t cur = vals[j] && vlens[j] == 8
-                                  ? brook_int64_from_be(vals[j])
-                                  : 0;
+                int64_t cur =
+                    vals[j] && vlens[j] == 8 ? brook_int64_from_be(vals[j]) : 0;
 
                 brook_int64_to_be(cur + incr[j], buf + j * 8);
                 vals[j] = buf + j * 8;
@@ -124,8 +123,8 @@ static brook_err_t agg_batch(brook_ctx_t *ctx, brook_record_t *const *recs,
                 const char *v = brook_record_value(recs[i], &vl);
                 const void *k = brook_record_key(recs[i], &kl);
                 char out[512];
-                int len = snprintf(out, sizeof(out), "Processed: %.*s",
-                                   (int)vl, v ? v : "");
+                int len = snprintf(out, sizeof(out), "Processed: %.*s", (int)vl,
+                                   v ? v : "");
 
                 outs[i] = brook_ctx_record_new(ctx, recs[i], k, kl, out,
                                                (size_t)len, 0);
@@ -160,8 +159,8 @@ static brook_err_t agg_process(brook_ctx_t *ctx, brook_record_t *rec,
 
         if (k && (err = brook_store_add_int64(a->totals, k, kl, 1, NULL)))
                 return err;
-        len = snprintf(out, sizeof(out), "Processed: %.*s", (int)vl,
-                       v ? v : "");
+        len =
+            snprintf(out, sizeof(out), "Processed: %.*s", (int)vl, v ? v : "");
         return brook_ctx_forward(
             ctx, brook_ctx_record_new(ctx, rec, k, kl, out, (size_t)len, 0));
 }
@@ -192,13 +191,12 @@ typedef struct opts_s {
 
 static void usage(void)
 {
-        fprintf(stderr,
-                "usage: batch_processing [--brokers H:P] [--input T] "
-                "[--output T] [--app-id ID]\n"
-                "         [--state-dir DIR] [--threads N] [--no-batch] "
-                "[--print]\n"
-                "         [--exit-after N] [--idle-exit-ms MS] "
-                "[--set name=value]...\n");
+        fprintf(stderr, "usage: batch_processing [--brokers H:P] [--input T] "
+                        "[--output T] [--app-id ID]\n"
+                        "         [--state-dir DIR] [--threads N] [--no-batch] "
+                        "[--print]\n"
+                        "         [--exit-after N] [--idle-exit-ms MS] "
+                        "[--set name=value]...\n");
         exit(2);
 }
 
@@ -298,10 +296,9 @@ static brook_topology_t *build(const opts_t *o, char *counts_topic)
                                     brook_serde_string(), brook_serde_int64(),
                                     NULL, NULL, (const char *[]){"count"}, 1,
                                     es, sizeof(es)) ||
-            (o->print &&
-             brook_topology_add_processor(t, "print", printer,
-                                          (const char *[]){"aggregate"}, 1,
-                                          es, sizeof(es))) ||
+            (o->print && brook_topology_add_processor(
+                             t, "print", printer, (const char *[]){"aggregate"},
+                             1, es, sizeof(es))) ||
             brook_topology_build(t, es, sizeof(es))) {
                 fprintf(stderr, "topology: %s\n", es);
                 brook_topology_destroy(t);
@@ -314,9 +311,8 @@ static brook_topology_t *build(const opts_t *o, char *counts_topic)
 }
 
 /* Demo on the embedded cluster: topics, sample input. */
-static brook_mock_cluster_t *demo_cluster(const opts_t *o,
-                                          const char *counts_topic,
-                                          brook_conf_t *conf)
+static brook_mock_cluster_t *
+demo_cluster(const opts_t *o, const char *counts_topic, brook_conf_t *conf)
 {
         static const char *topics[4];
         char es[512], changelog[512];
@@ -359,11 +355,10 @@ static int demo_produce(const char *bootstraps, const char *topic)
                 const char *k = users[i % 3];
 
                 snprintf(val, sizeof(val), "click %d", i);
-                rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
-                                  RD_KAFKA_V_KEY(k, strlen(k)),
-                                  RD_KAFKA_V_VALUE(val, strlen(val)),
-                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                  RD_KAFKA_V_END);
+                rd_kafka_producev(
+                    rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(k, strlen(k)),
+                    RD_KAFKA_V_VALUE(val, strlen(val)),
+                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
         }
         rd_kafka_flush(rk, 10000);
         rd_kafka_destroy(rk);
@@ -423,8 +418,8 @@ int main(int argc, char **argv)
         }
         brook_topology_describe(t, stderr);
         while (!brook_streams_wait(streams, 100)) {
-                long long n = brook_streams_metric(streams,
-                                                   "records.processed");
+                long long n =
+                    brook_streams_metric(streams, "records.processed");
                 struct timespec ts;
                 long long now;
 

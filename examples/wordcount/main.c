@@ -45,7 +45,7 @@
 #include "brook/testing.h"
 
 #define ORIGIN_HDR "wc.origin"
-#define MAX_WORD 64
+#define MAX_WORD   64
 
 static brook_streams_t *streams;
 static long long replays; /* occurrences recognised as replays (atomic) */
@@ -71,8 +71,8 @@ static void origin_encode(unsigned char *b, int32_t part, int32_t pos,
         brook_int64_to_be(off, b + 8);
 }
 
-static void origin_decode(const unsigned char *b, int32_t *part,
-                          int32_t *pos, int64_t *off)
+static void origin_decode(const unsigned char *b, int32_t *part, int32_t *pos,
+                          int64_t *off)
 {
         uint32_t p = 0, q = 0;
         int i;
@@ -103,8 +103,8 @@ static brook_err_t split(brook_ctx_t *ctx, brook_record_t *rec, void *op)
                         i++;
                 while (i < len && isalnum((unsigned char)line[i])) {
                         if (wl < sizeof(word))
-                                word[wl++] = (char)tolower(
-                                    (unsigned char)line[i]);
+                                word[wl++] =
+                                    (char)tolower((unsigned char)line[i]);
                         i++;
                 }
                 if (!wl)
@@ -250,9 +250,8 @@ static brook_err_t count_batch(brook_ctx_t *ctx, brook_record_t *const *recs,
         counter_t *c = state;
         wstate_t *ws = calloc(cnt, sizeof(*ws));
         size_t *widx = calloc(cnt, sizeof(*widx)), n = 0, i, j;
-        const void **keys = calloc(cnt, sizeof(*keys)), **vals =
-                                                           calloc(cnt,
-                                                                  sizeof(*vals));
+        const void **keys = calloc(cnt, sizeof(*keys)),
+                   **vals = calloc(cnt, sizeof(*vals));
         size_t *klens = calloc(cnt, sizeof(*klens)),
                *vlens = calloc(cnt, sizeof(*vlens));
         unsigned char **bufs = calloc(cnt, sizeof(*bufs));
@@ -273,15 +272,13 @@ static brook_err_t count_batch(brook_ctx_t *ctx, brook_record_t *const *recs,
                 memset(slots, 0xff, hcap * sizeof(*slots));
                 for (i = 0; i < cnt; i++) {
                         size_t kl, h = 5381;
-                        const unsigned char *k =
-                            brook_record_key(recs[i], &kl);
+                        const unsigned char *k = brook_record_key(recs[i], &kl);
 
                         for (j = 0; j < kl; j++)
                                 h = h * 33 + k[j];
                         h &= hcap - 1;
-                        while (slots[h] >= 0 &&
-                               (klens[slots[h]] != kl ||
-                                memcmp(keys[slots[h]], k, kl)))
+                        while (slots[h] >= 0 && (klens[slots[h]] != kl ||
+                                                 memcmp(keys[slots[h]], k, kl)))
                                 h = (h + 1) & (hcap - 1);
                         if (slots[h] < 0) {
                                 slots[h] = (long)n;
@@ -341,9 +338,8 @@ static brook_err_t count_batch(brook_ctx_t *ctx, brook_record_t *const *recs,
 
                 if (!ws[j].changed)
                         continue;
-                out = brook_ctx_record_new(ctx, recs[ws[j].last_rec],
-                                           ws[j].key, ws[j].klen,
-                                           &ws[j].count, 8,
+                out = brook_ctx_record_new(ctx, recs[ws[j].last_rec], ws[j].key,
+                                           ws[j].klen, &ws[j].count, 8,
                                            BROOK_RECORD_F_NO_HEADERS);
                 if (!out || (err = brook_ctx_forward(ctx, out))) {
                         err = BROOK_ERR_NO_MEM;
@@ -462,21 +458,18 @@ static brook_topology_t *build(const opts_t *o, const char *words)
         brook_processor_set_process_batch(cp, count_batch);
         brook_processor_set_opaque(cp, &single, NULL);
         if (brook_topology_add_source(t, "lines", &o->input, 1,
-                                      brook_serde_bytes(),
-                                      brook_serde_string(), es, sizeof(es)) ||
-            brook_topology_add_processor(t, "split", sp,
-                                         (const char *[]){"lines"}, 1, es,
-                                         sizeof(es)) ||
-            brook_topology_add_sink(t, "to-words", words, brook_serde_string(),
-                                    brook_serde_bytes(), NULL, NULL,
-                                    (const char *[]){"split"}, 1, es,
-                                    sizeof(es)) ||
+                                      brook_serde_bytes(), brook_serde_string(),
+                                      es, sizeof(es)) ||
+            brook_topology_add_processor(
+                t, "split", sp, (const char *[]){"lines"}, 1, es, sizeof(es)) ||
+            brook_topology_add_sink(
+                t, "to-words", words, brook_serde_string(), brook_serde_bytes(),
+                NULL, NULL, (const char *[]){"split"}, 1, es, sizeof(es)) ||
             brook_topology_add_source(t, "words", &words, 1,
                                       brook_serde_string(), brook_serde_bytes(),
                                       es, sizeof(es)) ||
-            brook_topology_add_processor(t, "count", cp,
-                                         (const char *[]){"words"}, 1, es,
-                                         sizeof(es)) ||
+            brook_topology_add_processor(
+                t, "count", cp, (const char *[]){"words"}, 1, es, sizeof(es)) ||
             brook_topology_add_store(t, "counts", BROOK_STORE_ROCKSDB, 0,
                                      (const char *[]){"count"}, 1, es,
                                      sizeof(es)) ||
@@ -484,9 +477,9 @@ static brook_topology_t *build(const opts_t *o, const char *words)
                                     brook_serde_string(), brook_serde_int64(),
                                     NULL, NULL, (const char *[]){"count"}, 1,
                                     es, sizeof(es)) ||
-            (o->print && brook_topology_add_processor(
-                             t, "print", pp, (const char *[]){"count"}, 1, es,
-                             sizeof(es))) ||
+            (o->print && brook_topology_add_processor(t, "print", pp,
+                                                      (const char *[]){"count"},
+                                                      1, es, sizeof(es))) ||
             brook_topology_build(t, es, sizeof(es))) {
                 fprintf(stderr, "topology: %s\n", es);
                 brook_topology_destroy(t);
@@ -581,8 +574,9 @@ static void restore_end(const char *store, const char *topic, int32_t p,
                         int64_t total, void *op)
 {
         (void)op;
-        fprintf(stderr, "restored store=%s topic=%s partition=%d "
-                        "records=%lld\n",
+        fprintf(stderr,
+                "restored store=%s topic=%s partition=%d "
+                "records=%lld\n",
                 store, topic, (int)p, (long long)total);
 }
 

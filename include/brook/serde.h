@@ -57,9 +57,8 @@ typedef brook_err_t(brook_deserializer_t)(brook_serde_out_t *out,
  * @param obj_len its length in bytes.
  * @remark Same rules as brook_deserializer_t.
  */
-typedef brook_err_t(brook_serializer_t)(brook_serde_out_t *out,
-                                        const void *obj, size_t obj_len,
-                                        void *opaque);
+typedef brook_err_t(brook_serializer_t)(brook_serde_out_t *out, const void *obj,
+                                        size_t obj_len, void *opaque);
 
 /**
  * @brief Point the output at @p ptr / @p len without copying.
@@ -115,7 +114,8 @@ BROOK_EXPORT const brook_serde_t *brook_serde_int64(void);
  * @param opaque      passed to both functions.
  * @returns a new serde, or NULL when out of memory. Free it with
  *          brook_serde_destroy(); topologies keep their own copy, so it may
- *          be destroyed once added.
+ *          be destroyed once added (@p opaque must outlive the topologies
+ *          that use it).
  */
 BROOK_EXPORT brook_serde_t *brook_serde_new(const char *name,
                                             brook_serializer_t *serialize,
@@ -143,12 +143,9 @@ BROOK_EXPORT const char *brook_serde_name(const brook_serde_t *serde);
  *                failure).
  * @returns BROOK_OK or the serde's error.
  */
-BROOK_EXPORT brook_err_t brook_serde_deserialize(const brook_serde_t *serde,
-                                                 const void *data, size_t len,
-                                                 const void **objp,
-                                                 size_t *lenp, void **resultp,
-                                                 char *errstr,
-                                                 size_t errstr_size);
+BROOK_EXPORT brook_err_t brook_serde_deserialize(
+    const brook_serde_t *serde, const void *data, size_t len, const void **objp,
+    size_t *lenp, void **resultp, char *errstr, size_t errstr_size);
 
 /**
  * @brief Serialize outside a topology (tests, tools). Same contract as
@@ -156,9 +153,8 @@ BROOK_EXPORT brook_err_t brook_serde_deserialize(const brook_serde_t *serde,
  */
 BROOK_EXPORT brook_err_t brook_serde_serialize(const brook_serde_t *serde,
                                                const void *obj, size_t len,
-                                               const void **datap,
-                                               size_t *lenp, void **resultp,
-                                               char *errstr,
+                                               const void **datap, size_t *lenp,
+                                               void **resultp, char *errstr,
                                                size_t errstr_size);
 
 /** @brief Free what brook_serde_(de)serialize() allocated. Accepts NULL. */

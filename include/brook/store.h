@@ -78,9 +78,8 @@ BROOK_EXPORT brook_store_t *brook_store_open_rocksdb(const char *name,
  * @brief Open an empty in-memory ordered store.
  * @returns the store, or NULL when out of memory.
  */
-BROOK_EXPORT brook_store_t *brook_store_open_memory(const char *name,
-                                                    char *errstr,
-                                                    size_t errstr_size);
+BROOK_EXPORT brook_store_t *
+brook_store_open_memory(const char *name, char *errstr, size_t errstr_size);
 
 /**
  * @brief Open a store on a user backend.
@@ -175,11 +174,9 @@ BROOK_EXPORT brook_err_t brook_store_delete_batch(brook_store_t *s, size_t cnt,
  *          (BROOK_ERR_STATE: the backend cannot iterate; out of memory).
  * @remark Writes made while iterating may or may not be seen.
  */
-BROOK_EXPORT brook_store_iter_t *brook_store_range(brook_store_t *s,
-                                                   const void *from,
-                                                   size_t from_len,
-                                                   const void *to,
-                                                   size_t to_len);
+BROOK_EXPORT brook_store_iter_t *
+brook_store_range(brook_store_t *s, const void *from, size_t from_len,
+                  const void *to, size_t to_len);
 
 /**
  * @brief Next row of the iteration.
@@ -189,8 +186,7 @@ BROOK_EXPORT brook_store_iter_t *brook_store_range(brook_store_t *s,
  */
 BROOK_EXPORT int brook_store_iter_next(brook_store_iter_t *it,
                                        const void **keyp, size_t *key_lenp,
-                                       const void **valuep,
-                                       size_t *value_lenp);
+                                       const void **valuep, size_t *value_lenp);
 
 /** @brief BROOK_OK, or the error that ended the iteration. */
 BROOK_EXPORT brook_err_t brook_store_iter_error(const brook_store_iter_t *it);
@@ -275,12 +271,9 @@ typedef brook_err_t(brook_store_get_batch_fn)(void *db, size_t cnt,
  * @brief Backend batch write: values[i] NULL means delete key i (so one
  *        function serves put_batch, delete_batch and restoration).
  */
-typedef brook_err_t(brook_store_write_batch_fn)(void *db, size_t cnt,
-                                                const void *const *keys,
-                                                const size_t *key_lens,
-                                                const void *const *values,
-                                                const size_t *value_lens,
-                                                void *opaque);
+typedef brook_err_t(brook_store_write_batch_fn)(
+    void *db, size_t cnt, const void *const *keys, const size_t *key_lens,
+    const void *const *values, const size_t *value_lens, void *opaque);
 /**
  * @brief Backend ordered scan step: the first key > @p after (or >= when
  *        @p inclusive; NULL @p after: the first key); set it with
@@ -311,9 +304,10 @@ BROOK_EXPORT void brook_store_backend_set_kv(brook_store_backend_t *b,
  * @brief Set the optional batch functions; brook loops the single ones
  *        for whichever is NULL.
  */
-BROOK_EXPORT void brook_store_backend_set_batch(
-    brook_store_backend_t *b, brook_store_get_batch_fn *get_batch,
-    brook_store_write_batch_fn *write_batch);
+BROOK_EXPORT void
+brook_store_backend_set_batch(brook_store_backend_t *b,
+                              brook_store_get_batch_fn *get_batch,
+                              brook_store_write_batch_fn *write_batch);
 /** @brief Set the optional ordered scan (needed for range iteration). */
 BROOK_EXPORT void brook_store_backend_set_next(brook_store_backend_t *b,
                                                brook_store_next_fn *next);
@@ -338,8 +332,7 @@ BROOK_EXPORT brook_err_t brook_store_result_set(brook_store_result_t *res,
                                                 size_t len);
 /** @brief From a backend scan: result slot @p idx gets a copy of the key. */
 BROOK_EXPORT brook_err_t brook_store_result_set_key(brook_store_result_t *res,
-                                                    size_t idx,
-                                                    const void *key,
+                                                    size_t idx, const void *key,
                                                     size_t len);
 
 /* ------------------------------------------------------------------ */

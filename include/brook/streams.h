@@ -20,6 +20,13 @@
  * over once the nodes before it have run (topological order): a
  * batch-capable node after a record-only node still receives a batch, and
  * a record-only node always gets records one by one.
+ *
+ * Threads: processor functions, punctuators, serdes and partitioners run
+ * on the stream thread that owns the task; a context, a record and the
+ * stores it reaches are used only on that thread and during the call. The
+ * runtime's own functions (start, stop, wait, close, metric) may be called
+ * from any thread; brook_streams_stop() also from a signal handler. See
+ * docs/STREAMS.md.
  */
 #ifndef BROOK_STREAMS_H
 #define BROOK_STREAMS_H
@@ -88,8 +95,7 @@ BROOK_EXPORT size_t brook_record_header_count(const brook_record_t *rec);
  * @remark Pointers valid until the batch is done.
  */
 BROOK_EXPORT brook_err_t brook_record_header_get(const brook_record_t *rec,
-                                                 size_t idx,
-                                                 const char **namep,
+                                                 size_t idx, const char **namep,
                                                  const void **valuep,
                                                  size_t *sizep);
 
@@ -102,11 +108,13 @@ BROOK_EXPORT brook_err_t brook_record_header_find(const brook_record_t *rec,
 /**
  * @brief Flags of brook_ctx_record_new().
  */
-#define BROOK_RECORD_F_BORROW 0x1 /**< do not copy key/value: the caller \
-                                       keeps them valid until the batch  \
-                                       is done */
-#define BROOK_RECORD_F_NO_HEADERS 0x2 /**< do not inherit the parent's \
-                                           headers */
+#define BROOK_RECORD_F_BORROW                                                  \
+        0x1 /**< do not copy key/value: the caller                             \
+                 keeps them valid until the batch                              \
+                 is done */
+#define BROOK_RECORD_F_NO_HEADERS                                              \
+        0x2 /**< do not inherit the parent's                                   \
+                 headers */
 
 /**
  * @brief Make a new record deriving from @p parent (metadata, timestamp and
@@ -210,8 +218,7 @@ brook_processor_set_process_batch(brook_processor_t *p,
  * @brief Set the pointer given to init and, if @p free_fn, freed with it
  *        when the last topology holding the definition is destroyed.
  */
-BROOK_EXPORT void brook_processor_set_opaque(brook_processor_t *p,
-                                             void *opaque,
+BROOK_EXPORT void brook_processor_set_opaque(brook_processor_t *p, void *opaque,
                                              brook_opaque_free_fn *free_fn);
 
 /* ------------------------------------------------------------------ */
@@ -262,8 +269,7 @@ BROOK_EXPORT brook_err_t brook_ctx_fail(brook_ctx_t *ctx, brook_record_t *rec,
  * @brief The store named @p name attached to this processor.
  * @returns the task's store, or NULL when the processor has no such store.
  */
-BROOK_EXPORT brook_store_t *brook_ctx_store(brook_ctx_t *ctx,
-                                            const char *name);
+BROOK_EXPORT brook_store_t *brook_ctx_store(brook_ctx_t *ctx, const char *name);
 
 /** @brief The task id, "<sub-topology>_<partition>", e.g. "0_3". */
 BROOK_EXPORT const char *brook_ctx_task_id(const brook_ctx_t *ctx);
@@ -317,9 +323,9 @@ BROOK_EXPORT brook_err_t brook_ctx_schedule(brook_ctx_t *ctx,
  *          the Java client; random for null keys).
  * @remark Called on a stream thread.
  */
-typedef int32_t(brook_partitioner_t)(const brook_record_t *rec,
-                                     const void *key, size_t key_len,
-                                     int32_t partition_cnt, void *opaque);
+typedef int32_t(brook_partitioner_t)(const brook_record_t *rec, const void *key,
+                                     size_t key_len, int32_t partition_cnt,
+                                     void *opaque);
 
 /** @brief Store flags for brook_topology_add_store(). */
 #define BROOK_STORE_F_NO_CHANGELOG 0x1 /**< never log this store */
@@ -402,15 +408,13 @@ BROOK_EXPORT brook_err_t brook_topology_connect_store(brook_topology_t *t,
  * processor), a processor with neither process nor process_batch.
  * @returns BROOK_OK or the error. Building twice is fine.
  */
-BROOK_EXPORT brook_err_t brook_topology_build(brook_topology_t *t,
-                                              char *errstr,
+BROOK_EXPORT brook_err_t brook_topology_build(brook_topology_t *t, char *errstr,
                                               size_t errstr_size);
 
 /**
  * @brief Print the built topology (sub-topologies, nodes, stores).
  */
-BROOK_EXPORT void brook_topology_describe(const brook_topology_t *t,
-                                          FILE *fp);
+BROOK_EXPORT void brook_topology_describe(const brook_topology_t *t, FILE *fp);
 
 /* ------------------------------------------------------------------ */
 /* built-in processors                                                 */
@@ -446,10 +450,11 @@ BROOK_EXPORT brook_processor_t *brook_proc_peek_new(brook_peek_fn *fn,
                                                     void *opaque);
 
 /** @brief Flags of brook_proc_batch_count_new(). */
-#define BROOK_COUNT_F_SINGLE_STORE_OPS 0x1 /**< get/put per key instead of \
-                                                get_batch/put_batch (for  \
-                                                comparisons) */
-#define BROOK_COUNT_F_RECORD_ONLY 0x2      /**< no process_batch */
+#define BROOK_COUNT_F_SINGLE_STORE_OPS                                         \
+        0x1                           /**< get/put per key instead of          \
+                                           get_batch/put_batch (for            \
+                                           comparisons) */
+#define BROOK_COUNT_F_RECORD_ONLY 0x2 /**< no process_batch */
 
 /**
  * @brief The batch count aggregator: counts records per key in the store
@@ -461,8 +466,8 @@ BROOK_EXPORT brook_processor_t *brook_proc_peek_new(brook_peek_fn *fn,
  * @remark Attach the store to the processor with
  *         brook_topology_add_store(). Null keys are skipped.
  */
-BROOK_EXPORT brook_processor_t *brook_proc_batch_count_new(
-    const char *store_name, int flags);
+BROOK_EXPORT brook_processor_t *
+brook_proc_batch_count_new(const char *store_name, int flags);
 
 /* ------------------------------------------------------------------ */
 /* runtime                                                             */
@@ -490,16 +495,20 @@ typedef void(brook_restore_end_cb_t)(const char *store, const char *topic,
  *                 when it closed.
  * @remark Called on a stream thread.
  */
-typedef void(brook_task_cb_t)(const char *task_id, int assigned,
-                              void *opaque);
+typedef void(brook_task_cb_t)(const char *task_id, int assigned, void *opaque);
 
 /**
  * @brief Create the runtime.
  *
  * @param topology built (or buildable) topology; the runtime keeps a
- *                 reference: do not destroy it before the runtime.
+ *                 reference: do not destroy it before the runtime. One
+ *                 runtime at a time per topology (build one topology per
+ *                 runtime to run several in a process).
  * @param conf     copied. Required: `bootstrap.servers`, `application.id`.
- * @returns the runtime, or NULL with @p errstr set.
+ * @returns the runtime, or NULL with @p errstr set (invalid topology,
+ *          configuration, or a topology already used by a runtime).
+ * @remark Call from any thread; the runtime's callbacks run on its stream
+ *         threads.
  */
 BROOK_EXPORT brook_streams_t *brook_streams_new(brook_topology_t *topology,
                                                 const brook_conf_t *conf,
@@ -512,8 +521,7 @@ BROOK_EXPORT brook_streams_t *brook_streams_new(brook_topology_t *topology,
  */
 BROOK_EXPORT void brook_streams_set_restore_listener(
     brook_streams_t *s, brook_restore_start_cb_t *start,
-    brook_restore_batch_cb_t *batch, brook_restore_end_cb_t *end,
-    void *opaque);
+    brook_restore_batch_cb_t *batch, brook_restore_end_cb_t *end, void *opaque);
 
 /** @brief Set the task notification. Call before brook_streams_start(). */
 BROOK_EXPORT void brook_streams_set_task_cb(brook_streams_t *s,

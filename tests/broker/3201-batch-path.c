@@ -15,8 +15,8 @@
 
 #include "streams_test.h"
 
-#define PARTS 4
-#define CNT 40000
+#define PARTS   4
+#define CNT     40000
 #define TS_BASE 1700000000000LL
 
 static int64_t b1_next[PARTS], r_next[PARTS], b2_next[PARTS];
@@ -138,24 +138,20 @@ int main(void)
         brook_processor_set_process_batch(b1, b1_batch);
         brook_processor_set_process(r, r_process);
         brook_processor_set_process_batch(b2, b2_batch);
-        TEST_ASSERT(!brook_topology_add_source(t, "src", &inp, 1,
-                                               brook_serde_string(),
-                                               brook_serde_string(), es,
-                                               sizeof(es)) &&
-                        !brook_topology_add_processor(
-                            t, "B1", b1, (const char *[]){"src"}, 1, es,
-                            sizeof(es)) &&
-                        !brook_topology_add_processor(
-                            t, "R", r, (const char *[]){"B1"}, 1, es,
-                            sizeof(es)) &&
-                        !brook_topology_add_processor(
-                            t, "B2", b2, (const char *[]){"R"}, 1, es,
-                            sizeof(es)) &&
-                        !brook_topology_add_sink(
-                            t, "sink", out_topic, brook_serde_string(),
-                            brook_serde_string(), NULL, NULL,
-                            (const char *[]){"B2"}, 1, es, sizeof(es)),
-                    "%s", es);
+        TEST_ASSERT(
+            !brook_topology_add_source(t, "src", &inp, 1, brook_serde_string(),
+                                       brook_serde_string(), es, sizeof(es)) &&
+                !brook_topology_add_processor(
+                    t, "B1", b1, (const char *[]){"src"}, 1, es, sizeof(es)) &&
+                !brook_topology_add_processor(t, "R", r, (const char *[]){"B1"},
+                                              1, es, sizeof(es)) &&
+                !brook_topology_add_processor(
+                    t, "B2", b2, (const char *[]){"R"}, 1, es, sizeof(es)) &&
+                !brook_topology_add_sink(
+                    t, "sink", out_topic, brook_serde_string(),
+                    brook_serde_string(), NULL, NULL, (const char *[]){"B2"}, 1,
+                    es, sizeof(es)),
+            "%s", es);
         brook_processor_destroy(b1);
         brook_processor_destroy(r);
         brook_processor_destroy(b2);
@@ -217,14 +213,16 @@ int main(void)
                 TEST_ASSERT(!strcmp(v, want), "value %s != %s", v, want);
                 snprintf(want, sizeof(want), "k%lld", i);
                 TEST_ASSERT(k && !strcmp(k, want), "key %s", k);
-                TEST_ASSERT(json_integer_value(json_object_get(
-                                o, "timestamp")) == TS_BASE + i,
+                TEST_ASSERT(json_integer_value(
+                                json_object_get(o, "timestamp")) == TS_BASE + i,
                             "timestamp of %lld", i);
                 h = json_object_get(o, "headers");
                 for (j = 0; j < json_array_size(h); j++) {
                         json_t *e = json_array_get(h, j);
-                        const char *hn = json_string_value(json_array_get(e, 0));
-                        const char *hv = json_string_value(json_array_get(e, 1));
+                        const char *hn =
+                            json_string_value(json_array_get(e, 0));
+                        const char *hv =
+                            json_string_value(json_array_get(e, 1));
 
                         snprintf(want, sizeof(want), "%lld", i);
                         hi += !strcmp(hn, "i") && !strcmp(hv, want);

@@ -21,7 +21,7 @@
 #include "streams_test.h"
 
 #define PARTS 3
-#define CNT 150000
+#define CNT   150000
 
 static int64_t total_end(const char *topic)
 {
@@ -114,8 +114,7 @@ int main(void)
         TEST_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0,
                     "final run failed (see %s)", log);
         end = total_end(out);
-        TEST_SAY("final run done: output holds %lld records",
-                 (long long)end);
+        TEST_SAY("final run done: output holds %lld records", (long long)end);
 
         /* Read everything back with kafka-python. */
         seen = calloc(CNT, 1);

@@ -15,7 +15,7 @@
 #include "streams_test.h"
 
 #define PARTS 4
-#define CNT 30000
+#define CNT   30000
 
 static brook_streams_t *instance(const char *bs, brook_topology_t *t,
                                  const char *app, const char *threads)
@@ -52,15 +52,15 @@ static brook_topology_t *topology(const char *in, const char *out)
         brook_processor_t *p = brook_proc_peek_new(peek, NULL);
         char es[512];
 
-        TEST_ASSERT(!brook_topology_add_source(t, "src", &in, 1, NULL, NULL,
-                                               es, sizeof(es)) &&
-                        !brook_topology_add_processor(
-                            t, "peek", p, (const char *[]){"src"}, 1, es,
-                            sizeof(es)) &&
-                        !brook_topology_add_sink(
-                            t, "sink", out, NULL, NULL, NULL, NULL,
-                            (const char *[]){"peek"}, 1, es, sizeof(es)),
-                    "%s", es);
+        TEST_ASSERT(
+            !brook_topology_add_source(t, "src", &in, 1, NULL, NULL, es,
+                                       sizeof(es)) &&
+                !brook_topology_add_processor(
+                    t, "peek", p, (const char *[]){"src"}, 1, es, sizeof(es)) &&
+                !brook_topology_add_sink(t, "sink", out, NULL, NULL, NULL, NULL,
+                                         (const char *[]){"peek"}, 1, es,
+                                         sizeof(es)),
+            "%s", es);
         brook_processor_destroy(p);
         return t;
 }
@@ -115,10 +115,10 @@ int main(void)
                     brook_error_string(err));
         js = st_kafkatool("verify -t %s -n %d", out, CNT);
         rep = json_loads(js, 0, NULL);
-        TEST_ASSERT(rep && json_is_true(json_object_get(rep, "ok")) &&
-                        json_integer_value(json_object_get(rep,
-                                                           "duplicates")) == 0,
-                    "verify: %s", js);
+        TEST_ASSERT(
+            rep && json_is_true(json_object_get(rep, "ok")) &&
+                json_integer_value(json_object_get(rep, "duplicates")) == 0,
+            "verify: %s", js);
         TEST_SAY("kafka-python verify: %s", js);
         json_decref(rep);
         free(js);

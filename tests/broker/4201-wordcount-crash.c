@@ -5,8 +5,8 @@
  * kafka-python to 4 partitions, in two halves. examples/wordcount runs on
  * the first; once its counting stage committed 5000 words, the second half
  * starts arriving and the app is killed with SIGKILL while it does (lines
- * and words both part done); its state directory is deleted; a new run restores the
- * counts from the changelog (restored records > 0) and finishes. The final
+ * and words both part done); its state directory is deleted; a new run restores
+ * the counts from the changelog (restored records > 0) and finishes. The final
  * counts read from the output topic by kafka-python equal the true counts
  * of the input exactly: the replays that at-least-once causes after the
  * kill are recognised by the counter's idempotent update (see

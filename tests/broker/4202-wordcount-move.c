@@ -115,8 +115,8 @@ int main(void)
         deadline = test_now_ms() + test_timeout_ms(45000);
         while (restored_in_log(logb) == 0 && test_now_ms() < deadline)
                 test_sleep_ms(200);
-        TEST_ASSERT(restored_in_log(logb) > 0,
-                    "B restored nothing (see %s)", logb);
+        TEST_ASSERT(restored_in_log(logb) > 0, "B restored nothing (see %s)",
+                    logb);
         TEST_SAY("B joined and restored %lld changelog records of the "
                  "partitions it took over",
                  (long long)restored_in_log(logb));

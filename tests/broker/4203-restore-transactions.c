@@ -16,7 +16,7 @@
 #include "streams_test.h"
 
 #define KEYS 50
-#define CNT 1000
+#define CNT  1000
 
 static char in[128], out[128], app[128], state[256];
 static int64_t restored, restore_runs;
@@ -46,21 +46,19 @@ static int64_t run(const char *bs, int64_t processed)
         int64_t t0, took;
 
         restored = restore_runs = 0;
-        TEST_ASSERT(!brook_topology_add_source(t, "src", &inp, 1,
-                                               brook_serde_string(),
-                                               brook_serde_string(), es,
-                                               sizeof(es)) &&
-                        !brook_topology_add_processor(
-                            t, "count", c, (const char *[]){"src"}, 1, es,
-                            sizeof(es)) &&
-                        !brook_topology_add_store(
-                            t, "counts", BROOK_STORE_ROCKSDB, 0,
-                            (const char *[]){"count"}, 1, es, sizeof(es)) &&
-                        !brook_topology_add_sink(
-                            t, "sink", out, brook_serde_string(),
-                            brook_serde_int64(), NULL, NULL,
-                            (const char *[]){"count"}, 1, es, sizeof(es)),
-                    "%s", es);
+        TEST_ASSERT(
+            !brook_topology_add_source(t, "src", &inp, 1, brook_serde_string(),
+                                       brook_serde_string(), es, sizeof(es)) &&
+                !brook_topology_add_processor(t, "count", c,
+                                              (const char *[]){"src"}, 1, es,
+                                              sizeof(es)) &&
+                !brook_topology_add_store(t, "counts", BROOK_STORE_ROCKSDB, 0,
+                                          (const char *[]){"count"}, 1, es,
+                                          sizeof(es)) &&
+                !brook_topology_add_sink(
+                    t, "sink", out, brook_serde_string(), brook_serde_int64(),
+                    NULL, NULL, (const char *[]){"count"}, 1, es, sizeof(es)),
+            "%s", es);
         brook_processor_destroy(c);
         test_conf_set(conf, "bootstrap.servers", bs);
         test_conf_set(conf, "application.id", app);
@@ -183,7 +181,8 @@ int main(void)
         st_produce_str(bs, in, 0, "extra", "x");
         took = run(bs, 1);
         TEST_ASSERT(restored > KEYS, "full restore: %lld", (long long)restored);
-        TEST_ASSERT(count_of("extra") == 502 && count_of("k0") == CNT / KEYS + 1,
+        TEST_ASSERT(count_of("extra") == 502 &&
+                        count_of("k0") == CNT / KEYS + 1,
                     "after full restore: extra %lld k0 %lld",
                     (long long)count_of("extra"), (long long)count_of("k0"));
         TEST_SAY("state deleted: full restore of %lld records in %lld ms; "

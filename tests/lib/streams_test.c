@@ -74,9 +74,9 @@ void st_produce(const char *bootstraps, const char *topic, int partitions,
                 do {
                         err = rd_kafka_producev(
                             rk, RD_KAFKA_V_TOPIC(topic),
-                            RD_KAFKA_V_PARTITION(
-                                partitions ? (int32_t)(i % partitions)
-                                           : RD_KAFKA_PARTITION_UA),
+                            RD_KAFKA_V_PARTITION(partitions
+                                                     ? (int32_t)(i % partitions)
+                                                     : RD_KAFKA_PARTITION_UA),
                             RD_KAFKA_V_KEY(key, strlen(key)),
                             RD_KAFKA_V_VALUE(val, strlen(val)),
                             RD_KAFKA_V_TIMESTAMP(ts_base ? ts_base + i : 0),
@@ -110,8 +110,8 @@ void st_produce_kvs(const char *bootstraps, const char *topic,
                         err = rd_kafka_producev(
                             rk, RD_KAFKA_V_TOPIC(topic),
                             RD_KAFKA_V_PARTITION(partition),
-                            RD_KAFKA_V_KEY(keys[i], keys[i] ? strlen(keys[i])
-                                                            : 0),
+                            RD_KAFKA_V_KEY(keys[i],
+                                           keys[i] ? strlen(keys[i]) : 0),
                             RD_KAFKA_V_VALUE((void *)values[i],
                                              values[i] ? value_lens[i] : 0),
                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -188,8 +188,7 @@ static char *dup_n(const void *p, size_t n)
         return d;
 }
 
-st_rec_t *st_read_topic(const char *bootstraps, const char *topic,
-                        size_t *cntp)
+st_rec_t *st_read_topic(const char *bootstraps, const char *topic, size_t *cntp)
 {
         rd_kafka_t *rk = plain_consumer(bootstraps);
         const struct rd_kafka_metadata *md;
@@ -200,10 +199,10 @@ st_rec_t *st_read_topic(const char *bootstraps, const char *topic,
         size_t cnt = 0, cap = 0;
         int np, p, left = 0;
 
-        TEST_ASSERT(!rd_kafka_metadata(rk, 0, rkt, &md,
-                                       (int)test_timeout_ms(10000)) &&
-                        md->topic_cnt == 1 && !md->topics[0].err,
-                    "metadata of %s", topic);
+        TEST_ASSERT(
+            !rd_kafka_metadata(rk, 0, rkt, &md, (int)test_timeout_ms(10000)) &&
+                md->topic_cnt == 1 && !md->topics[0].err,
+            "metadata of %s", topic);
         np = md->topics[0].partition_cnt;
         rd_kafka_metadata_destroy(md);
         rd_kafka_topic_destroy(rkt);
@@ -273,13 +272,14 @@ st_rec_t *st_read_topic(const char *bootstraps, const char *topic,
 
                                         if (hl + need >= hc)
                                                 r->hdrs = realloc(
-                                                    r->hdrs, hc = (hl + need) * 2);
+                                                    r->hdrs,
+                                                    hc = (hl + need) * 2);
                                         hl += (size_t)snprintf(
                                             r->hdrs + hl, hc - hl, "%s=%.*s\n",
-                                            hn, (int)hs, hv ? (const char *)hv : "");
+                                            hn, (int)hs,
+                                            hv ? (const char *)hv : "");
                                 }
-                                if (!rd_kafka_header_get_last(h, "i", &hv,
-                                                              &hs))
+                                if (!rd_kafka_header_get_last(h, "i", &hv, &hs))
                                         r->hdr_i = dup_n(hv, hs);
                         }
                         if (m->offset + 1 >= ends[m->partition]) {
@@ -289,8 +289,8 @@ st_rec_t *st_read_topic(const char *bootstraps, const char *topic,
                 }
                 rd_kafka_message_destroy(m);
         }
-        TEST_ASSERT(left == 0, "%s: end not reached (%zu records read)",
-                    topic, cnt);
+        TEST_ASSERT(left == 0, "%s: end not reached (%zu records read)", topic,
+                    cnt);
         free(ends);
         rd_kafka_consumer_close(rk);
         rd_kafka_destroy(rk);
@@ -534,8 +534,8 @@ void st_wc_generate(const char *path, int lines, int vocab, int partitions,
 int64_t *st_wc_read_counts(const char *topic, int vocab, size_t *recordsp)
 {
         int64_t *last = calloc((size_t)vocab, sizeof(*last));
-        char *dump = st_kafkatool("dump -t %s --base64 --timeout-ms 60000",
-                                  topic);
+        char *dump =
+            st_kafkatool("dump -t %s --base64 --timeout-ms 60000", topic);
         char *line, *save = NULL;
         size_t n = 0;
 
@@ -546,9 +546,8 @@ int64_t *st_wc_read_counts(const char *topic, int vocab, size_t *recordsp)
                 int kl, vl, j;
 
                 TEST_ASSERT(o, "dump line %s", line);
-                kl = st_b64_decode(
-                    json_string_value(json_object_get(o, "key")), key,
-                    sizeof(key) - 1);
+                kl = st_b64_decode(json_string_value(json_object_get(o, "key")),
+                                   key, sizeof(key) - 1);
                 vl = st_b64_decode(
                     json_string_value(json_object_get(o, "value")), val,
                     sizeof(val));

@@ -142,6 +142,29 @@ static void on_prefix(const brook_event_t *ev, void *opaque)
                 int64_t n = meas(ev, "count"), f = meas(ev, "failed_count");
                 const char *st = brook_event_metadata(ev, "status");
 
+                if (brook_event_metadata_count(ev) == 7) {
+                        static const char *const keys[] = {
+                            "group",        "topic",       "partition",
+                            "first_offset", "last_offset", "attempt",
+                            "status"};
+                        const char *v;
+                        size_t k;
+
+                        for (k = 0; k < 7; k++)
+                                TEST_ASSERT(
+                                    !strcmp(brook_event_metadata_at(ev, k, &v),
+                                            keys[k]) &&
+                                        v,
+                                    "metadata %zu: %s", k,
+                                    brook_event_metadata_at(ev, k, &v));
+                        TEST_ASSERT(!brook_event_metadata_at(ev, 7, &v),
+                                    "metadata past the end");
+                } else {
+                        TEST_ASSERT(brook_event_metadata_count(ev) == 8 &&
+                                        brook_event_metadata(ev, "error"),
+                                    "stop metadata count %zu",
+                                    brook_event_metadata_count(ev));
+                }
                 check_batch_meta(ev);
                 TEST_ASSERT(meas(ev, "duration_ns") >= 0 &&
                                 meas(ev, "duration_ns") % 1000 == 0,

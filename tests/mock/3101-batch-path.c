@@ -14,8 +14,8 @@
 
 #include "streams_test.h"
 
-#define PARTS 2
-#define CNT 20000
+#define PARTS   2
+#define CNT     20000
 #define TS_BASE 1700000000000LL
 
 static const char *in_topic;
@@ -41,9 +41,8 @@ static void check_meta(const brook_record_t *r, int32_t part, int64_t off)
         const void *hv;
         size_t hs;
         char want[32];
-        int64_t i = idx_of(r, strncmp(brook_record_value(r, NULL), "R:", 2)
-                                  ? "v"
-                                  : "R:v");
+        int64_t i = idx_of(
+            r, strncmp(brook_record_value(r, NULL), "R:", 2) ? "v" : "R:v");
 
         TEST_ASSERT(!strcmp(brook_record_topic(r), in_topic), "topic %s",
                     brook_record_topic(r));
@@ -93,8 +92,8 @@ static brook_err_t r_process(brook_ctx_t *ctx, brook_record_t *rec, void *st)
                 size_t kl;
                 const void *k = brook_record_key(rec, &kl);
 
-                out = brook_ctx_record_new(ctx, rec, k, kl, buf, strlen(buf),
-                                           0);
+                out =
+                    brook_ctx_record_new(ctx, rec, k, kl, buf, strlen(buf), 0);
         }
         TEST_ASSERT(out, "record_new");
         TEST_ASSERT(!brook_record_header_add(out, "r", "1", 1), "header_add");
@@ -116,8 +115,7 @@ static brook_err_t b2_batch(brook_ctx_t *ctx, brook_record_t *const *recs,
                 b2_max = (int)cnt;
         for (i = 0; i < cnt; i++) {
                 TEST_ASSERT(brook_record_header_count(recs[i]) == 2,
-                            "headers: %zu",
-                            brook_record_header_count(recs[i]));
+                            "headers: %zu", brook_record_header_count(recs[i]));
                 check_meta(recs[i], p, b2_next[p]++);
         }
         return brook_ctx_forward_batch(ctx, recs, cnt);
@@ -154,29 +152,25 @@ int main(void)
         brook_processor_set_process_batch(b1, b1_batch);
         brook_processor_set_process(r, r_process);
         brook_processor_set_process_batch(b2, b2_batch);
-        TEST_ASSERT(!brook_topology_add_source(t, "src", &in_topic, 1,
-                                               brook_serde_string(),
-                                               brook_serde_string(), es,
-                                               sizeof(es)),
+        TEST_ASSERT(!brook_topology_add_source(
+                        t, "src", &in_topic, 1, brook_serde_string(),
+                        brook_serde_string(), es, sizeof(es)),
                     "%s", es);
         TEST_ASSERT(!brook_topology_add_processor(t, "B1", b1,
                                                   (const char *[]){"src"}, 1,
                                                   es, sizeof(es)),
                     "%s", es);
-        TEST_ASSERT(!brook_topology_add_processor(t, "R", r,
-                                                  (const char *[]){"B1"}, 1,
-                                                  es, sizeof(es)),
+        TEST_ASSERT(!brook_topology_add_processor(
+                        t, "R", r, (const char *[]){"B1"}, 1, es, sizeof(es)),
                     "%s", es);
-        TEST_ASSERT(!brook_topology_add_processor(t, "B2", b2,
-                                                  (const char *[]){"R"}, 1, es,
-                                                  sizeof(es)),
+        TEST_ASSERT(!brook_topology_add_processor(
+                        t, "B2", b2, (const char *[]){"R"}, 1, es, sizeof(es)),
                     "%s", es);
-        TEST_ASSERT(!brook_topology_add_sink(t, "sink", out_topic,
-                                             brook_serde_string(),
-                                             brook_serde_string(), NULL, NULL,
-                                             (const char *[]){"B2"}, 1, es,
-                                             sizeof(es)),
-                    "%s", es);
+        TEST_ASSERT(
+            !brook_topology_add_sink(t, "sink", out_topic, brook_serde_string(),
+                                     brook_serde_string(), NULL, NULL,
+                                     (const char *[]){"B2"}, 1, es, sizeof(es)),
+            "%s", es);
         brook_processor_destroy(b1);
         brook_processor_destroy(r);
         brook_processor_destroy(b2);

@@ -79,28 +79,27 @@ static brook_topology_t *topology(const char *in_, const char *out)
 {
         const char *in = in_;
         brook_topology_t *t = brook_topology_new();
-        brook_processor_t *p = brook_processor_new(), *b = brook_processor_new();
+        brook_processor_t *p = brook_processor_new(),
+                          *b = brook_processor_new();
         char es[512];
 
         brook_processor_set_process(p, p_process);
         brook_processor_set_process_batch(b, b_batch);
-        TEST_ASSERT(!brook_topology_add_source(t, "src", &in, 1,
-                                               brook_serde_string(),
-                                               brook_serde_int64(), es,
-                                               sizeof(es)),
-                    "%s", es);
+        TEST_ASSERT(
+            !brook_topology_add_source(t, "src", &in, 1, brook_serde_string(),
+                                       brook_serde_int64(), es, sizeof(es)),
+            "%s", es);
         TEST_ASSERT(!brook_topology_add_processor(
                         t, "P", p, (const char *[]){"src"}, 1, es, sizeof(es)),
                     "%s", es);
         TEST_ASSERT(!brook_topology_add_processor(
                         t, "B", b, (const char *[]){"P"}, 1, es, sizeof(es)),
                     "%s", es);
-        TEST_ASSERT(!brook_topology_add_sink(t, "sink", out,
-                                             brook_serde_string(),
-                                             brook_serde_int64(), NULL, NULL,
-                                             (const char *[]){"B"}, 1, es,
-                                             sizeof(es)),
-                    "%s", es);
+        TEST_ASSERT(
+            !brook_topology_add_sink(t, "sink", out, brook_serde_string(),
+                                     brook_serde_int64(), NULL, NULL,
+                                     (const char *[]){"B"}, 1, es, sizeof(es)),
+            "%s", es);
         brook_processor_destroy(p);
         brook_processor_destroy(b);
         return t;
@@ -181,8 +180,9 @@ int main(void)
         TEST_ASSERT(!brook_mock_cluster_create_topic(mc, dlq, 1, 1), "topic");
         for (run = 0; run < 3; run++) {
                 snprintf(out[run], sizeof(out[run]), "%s-out%d", in, run);
-                TEST_ASSERT(!brook_mock_cluster_create_topic(mc, out[run], 1, 1),
-                            "topic");
+                TEST_ASSERT(
+                    !brook_mock_cluster_create_topic(mc, out[run], 1, 1),
+                    "topic");
         }
         produce_input(bs, in);
         for (i = 0; i < CNT; i++)
@@ -192,12 +192,11 @@ int main(void)
         t = topology(in, out[0]);
         snprintf(last_app, sizeof(last_app), "%s", test_name("a3102dlq"));
         s = start(mc, t, last_app, "dead_letter", "{topic}.dlq");
-        TEST_ASSERT(st_wait_metric(s, "records.dead_lettered",
-                                   (int64_t)(nfail + BAD),
-                                   30000) == (int64_t)(nfail + BAD),
-                    "dead-lettered %lld",
-                    (long long)brook_streams_metric(s,
-                                                    "records.dead_lettered"));
+        TEST_ASSERT(
+            st_wait_metric(s, "records.dead_lettered", (int64_t)(nfail + BAD),
+                           30000) == (int64_t)(nfail + BAD),
+            "dead-lettered %lld",
+            (long long)brook_streams_metric(s, "records.dead_lettered"));
         TEST_ASSERT(st_wait_metric(s, "records.processed", CNT + BAD, 30000) ==
                         CNT + BAD,
                     "processed");
@@ -217,17 +216,18 @@ int main(void)
                 snprintf(node, sizeof(node), "%s",
                          st_rec_header(&recs[i], "brook.dlq.node"));
 
-                TEST_ASSERT(!strcmp(st_rec_header(&recs[i], "brook.dlq.topic"),
-                                    in),
-                            "origin topic");
-                TEST_ASSERT(!strcmp(st_rec_header(&recs[i],
-                                                  "brook.dlq.partition"),
-                                    "0"),
-                            "origin partition");
-                TEST_ASSERT(st_rec_header(&recs[i], "brook.dlq.offset") &&
-                                st_rec_header(&recs[i], "brook.dlq.failed_at") &&
-                                st_rec_header(&recs[i], "brook.dlq.task"),
-                            "origin headers: %s", recs[i].hdrs);
+                TEST_ASSERT(
+                    !strcmp(st_rec_header(&recs[i], "brook.dlq.topic"), in),
+                    "origin topic");
+                TEST_ASSERT(
+                    !strcmp(st_rec_header(&recs[i], "brook.dlq.partition"),
+                            "0"),
+                    "origin partition");
+                TEST_ASSERT(
+                    st_rec_header(&recs[i], "brook.dlq.offset") &&
+                        st_rec_header(&recs[i], "brook.dlq.failed_at") &&
+                        st_rec_header(&recs[i], "brook.dlq.task"),
+                    "origin headers: %s", recs[i].hdrs);
                 if (recs[i].value_len == 3) {
                         TEST_ASSERT(!strcmp(node, "src") &&
                                         strstr(reason, "deserialization"),
@@ -288,8 +288,7 @@ int main(void)
                 TEST_ASSERT((strstr(brook_error_string(err), "node P") &&
                              strstr(brook_error_string(err), "offset 3")) ||
                                 (strstr(brook_error_string(err), "node src") &&
-                                 strstr(brook_error_string(err),
-                                        "offset 501")),
+                                 strstr(brook_error_string(err), "offset 501")),
                             "error names node and offset: %s",
                             brook_error_string(err));
                 TEST_SAY("fail: %s", brook_error_string(err));

@@ -13,7 +13,7 @@
 #include "streams_test.h"
 
 #define PARTS 3
-#define CNT 3000
+#define CNT   3000
 
 static int64_t next_off[2][PARTS];
 static int task_ok = 1;
@@ -36,8 +36,7 @@ static brook_err_t batch_fn(brook_ctx_t *ctx, brook_record_t *const *recs,
                 TEST_ASSERT(!strcmp(brook_record_topic(recs[i]), topic),
                             "a batch mixes topics");
                 TEST_ASSERT(brook_record_partition(recs[i]) == p,
-                            "task %s got partition %d",
-                            brook_ctx_task_id(ctx),
+                            "task %s got partition %d", brook_ctx_task_id(ctx),
                             brook_record_partition(recs[i]));
                 TEST_ASSERT(brook_record_offset(recs[i]) ==
                                 next_off[which][p]++,

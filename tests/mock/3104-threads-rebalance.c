@@ -14,7 +14,7 @@
 #include "streams_test.h"
 
 #define PARTS 4
-#define CNT 9000
+#define CNT   9000
 
 static pthread_t seen_thr[8];
 static int nseen;
@@ -72,12 +72,12 @@ static brook_topology_t *topology(const char *in, const char *out)
         brook_processor_t *p = brook_proc_peek_new(peek, NULL);
         char es[512];
 
-        TEST_ASSERT(!brook_topology_add_source(t, "src", &in, 1, NULL, NULL,
-                                               es, sizeof(es)),
+        TEST_ASSERT(!brook_topology_add_source(t, "src", &in, 1, NULL, NULL, es,
+                                               sizeof(es)),
                     "%s", es);
-        TEST_ASSERT(!brook_topology_add_processor(
-                        t, "peek", p, (const char *[]){"src"}, 1, es,
-                        sizeof(es)),
+        TEST_ASSERT(!brook_topology_add_processor(t, "peek", p,
+                                                  (const char *[]){"src"}, 1,
+                                                  es, sizeof(es)),
                     "%s", es);
         TEST_ASSERT(!brook_topology_add_sink(t, "sink", out, NULL, NULL, NULL,
                                              NULL, (const char *[]){"peek"}, 1,
@@ -123,7 +123,8 @@ int main(void)
         snprintf(in, sizeof(in), "%s", test_name("i3104"));
         snprintf(out, sizeof(out), "%s", test_name("o3104"));
         snprintf(app, sizeof(app), "%s", test_name("a3104"));
-        TEST_ASSERT(!brook_mock_cluster_create_topic(mc, in, PARTS, 1), "topic");
+        TEST_ASSERT(!brook_mock_cluster_create_topic(mc, in, PARTS, 1),
+                    "topic");
         TEST_ASSERT(!brook_mock_cluster_create_topic(mc, out, PARTS, 1),
                     "topic");
         ta = topology(in, out);
@@ -158,10 +159,9 @@ int main(void)
         for (p = 0; p < PARTS; p++) {
                 int64_t end = st_end_offset(bs, in, p);
 
-                TEST_ASSERT(test_wait_committed(bs, app, in, p, end, 15000) ==
-                                end,
-                            "partition %d not committed to %lld", p,
-                            (long long)end);
+                TEST_ASSERT(
+                    test_wait_committed(bs, app, in, p, end, 15000) == end,
+                    "partition %d not committed to %lld", p, (long long)end);
         }
         TEST_ASSERT(!(err = brook_streams_close(b)), "close B: %s",
                     brook_error_string(err));

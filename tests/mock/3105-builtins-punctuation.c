@@ -83,8 +83,7 @@ static void on_stream(brook_ctx_t *ctx, int64_t ts, void *arg)
         snprintf(buf, sizeof(buf), "TICK-STREAM");
         r = brook_ctx_record_new(ctx, NULL, "tick", 4, buf, strlen(buf), 0);
         TEST_ASSERT(r && brook_record_timestamp(r) == ts &&
-                        brook_record_offset(r) == -1 &&
-                        !brook_record_topic(r),
+                        brook_record_offset(r) == -1 && !brook_record_topic(r),
                     "punctuator record metadata");
         brook_ctx_forward(ctx, r);
 }
@@ -97,8 +96,7 @@ static void on_wall(brook_ctx_t *ctx, int64_t ts, void *arg)
         wall_ticks++;
 }
 
-static brook_err_t tick_process(brook_ctx_t *ctx, brook_record_t *rec,
-                                void *st)
+static brook_err_t tick_process(brook_ctx_t *ctx, brook_record_t *rec, void *st)
 {
         (void)st;
         return brook_ctx_forward(ctx, rec);
@@ -147,18 +145,17 @@ int main(void)
 
         brook_processor_set_init(m, tick_init, NULL);
         brook_processor_set_process(m, tick_process);
-        TEST_ASSERT(!brook_topology_add_source(t, "src", &inp, 1,
-                                               brook_serde_string(),
-                                               brook_serde_string(), es,
-                                               sizeof(es)),
-                    "%s", es);
+        TEST_ASSERT(
+            !brook_topology_add_source(t, "src", &inp, 1, brook_serde_string(),
+                                       brook_serde_string(), es, sizeof(es)),
+            "%s", es);
         TEST_ASSERT(!brook_topology_add_processor(t, "filter", f,
                                                   (const char *[]){"src"}, 1,
                                                   es, sizeof(es)),
                     "%s", es);
         TEST_ASSERT(!brook_topology_add_processor(t, "flat", fm,
-                                                  (const char *[]){"filter"},
-                                                  1, es, sizeof(es)),
+                                                  (const char *[]){"filter"}, 1,
+                                                  es, sizeof(es)),
                     "%s", es);
         TEST_ASSERT(!brook_topology_add_processor(t, "map", mapdef,
                                                   (const char *[]){"flat"}, 1,
@@ -169,8 +166,8 @@ int main(void)
                                                   es, sizeof(es)),
                     "%s", es);
         TEST_ASSERT(!brook_topology_add_processor(t, "peek", pk,
-                                                  (const char *[]){"ticker"},
-                                                  1, es, sizeof(es)),
+                                                  (const char *[]){"ticker"}, 1,
+                                                  es, sizeof(es)),
                     "%s", es);
         TEST_ASSERT(!brook_topology_add_sink(t, "sink", out, NULL, NULL, NULL,
                                              NULL, (const char *[]){"peek"}, 1,
@@ -207,12 +204,11 @@ int main(void)
                         ticks++;
                         continue;
                 }
-                TEST_ASSERT((recs[i].value[0] == 'A' ||
-                             recs[i].value[0] == 'B') &&
-                                recs[i].value[1] == ':' &&
-                                recs[i].value[2] == 'V' &&
-                                atoll(recs[i].value + 3) % 3 != 0,
-                            "output %s", recs[i].value);
+                TEST_ASSERT(
+                    (recs[i].value[0] == 'A' || recs[i].value[0] == 'B') &&
+                        recs[i].value[1] == ':' && recs[i].value[2] == 'V' &&
+                        atoll(recs[i].value + 3) % 3 != 0,
+                    "output %s", recs[i].value);
         }
         TEST_ASSERT(n == 2 * kept + ticks && ticks == (size_t)stream_ticks,
                     "output %zu records (%zu ticks)", n, ticks);

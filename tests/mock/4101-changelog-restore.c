@@ -22,8 +22,8 @@
 #include "streams_test.h"
 
 #define PARTS 2
-#define KEYS 100
-#define CNT 4000
+#define KEYS  100
+#define CNT   4000
 
 static int64_t restored[PARTS], restore_starts[PARTS], restore_start_off[PARTS],
     restore_batches;
@@ -72,11 +72,10 @@ static brook_topology_t *topology(void)
         const char *inp = in;
         char es[512];
 
-        TEST_ASSERT(!brook_topology_add_source(t, "src", &inp, 1,
-                                               brook_serde_string(),
-                                               brook_serde_string(), es,
-                                               sizeof(es)),
-                    "%s", es);
+        TEST_ASSERT(
+            !brook_topology_add_source(t, "src", &inp, 1, brook_serde_string(),
+                                       brook_serde_string(), es, sizeof(es)),
+            "%s", es);
         TEST_ASSERT(!brook_topology_add_processor(t, "count", c,
                                                   (const char *[]){"src"}, 1,
                                                   es, sizeof(es)),
@@ -85,11 +84,10 @@ static brook_topology_t *topology(void)
                                               0, (const char *[]){"count"}, 1,
                                               es, sizeof(es)),
                     "%s", es);
-        TEST_ASSERT(!brook_topology_add_sink(t, "sink", out,
-                                             brook_serde_string(),
-                                             brook_serde_int64(), NULL, NULL,
-                                             (const char *[]){"count"}, 1, es,
-                                             sizeof(es)),
+        TEST_ASSERT(!brook_topology_add_sink(
+                        t, "sink", out, brook_serde_string(),
+                        brook_serde_int64(), NULL, NULL,
+                        (const char *[]){"count"}, 1, es, sizeof(es)),
                     "%s", es);
         brook_processor_destroy(c);
         return t;
@@ -115,8 +113,7 @@ static void run_phase(const char *what, int64_t processed)
         test_conf_set(conf, "streams.restore.batch.max.records", "100");
         s = brook_streams_new(t, conf, es, sizeof(es));
         TEST_ASSERT(s, "%s", es);
-        brook_streams_set_restore_listener(s, on_start, on_batch, on_end,
-                                           NULL);
+        brook_streams_set_restore_listener(s, on_start, on_batch, on_end, NULL);
         TEST_ASSERT(!(err = brook_streams_start(s)), "%s: start: %s", what,
                     brook_error_string(err));
         TEST_ASSERT(st_wait_metric(s, "tasks.running", PARTS, 30000) == PARTS,
@@ -147,9 +144,8 @@ static void check_counts(const char *what)
         int k;
 
         for (i = 0; i < n; i++) {
-                int idx = !strcmp(recs[i].key, "extra")
-                              ? KEYS
-                              : atoi(recs[i].key + 1);
+                int idx = !strcmp(recs[i].key, "extra") ? KEYS
+                                                        : atoi(recs[i].key + 1);
 
                 TEST_ASSERT(recs[i].value_len == 8, "value length");
                 last[idx] = brook_int64_from_be(recs[i].value);
@@ -214,7 +210,8 @@ int main(void)
         snprintf(app, sizeof(app), "%s", test_name("a4101"));
         snprintf(changelog, sizeof(changelog), "%s-counts-changelog", app);
         snprintf(state, sizeof(state), "%s", st_tmpdir("brook-4101"));
-        TEST_ASSERT(!brook_mock_cluster_create_topic(mc, in, PARTS, 1), "topic");
+        TEST_ASSERT(!brook_mock_cluster_create_topic(mc, in, PARTS, 1),
+                    "topic");
         TEST_ASSERT(!brook_mock_cluster_create_topic(mc, out, PARTS, 1),
                     "topic");
         /* no admin API on the embedded cluster: create it for brook */
@@ -238,16 +235,15 @@ int main(void)
                                     (long long)last[i]);
                 free(last);
         }
-        TEST_SAY("changelog holds %zu records; last value per key = count",
-                 n);
+        TEST_SAY("changelog holds %zu records; last value per key = count", n);
         st_recs_free(recs, n);
         for (p = 0; p < PARTS; p++) {
                 size_t cnt;
 
                 checkpoint_path(path, sizeof(path), p);
-                TEST_ASSERT(!brook__checkpoint_read(path, &e, &cnt, es,
-                                                    sizeof(es)),
-                            "checkpoint of task 0_%d: %s", p, es);
+                TEST_ASSERT(
+                    !brook__checkpoint_read(path, &e, &cnt, es, sizeof(es)),
+                    "checkpoint of task 0_%d: %s", p, es);
                 TEST_ASSERT(cnt == 1 && !strcmp(e[0].store, "counts") &&
                                 !strcmp(e[0].topic, changelog) &&
                                 e[0].offset == st_end_offset(bs, changelog, p),
@@ -269,8 +265,7 @@ int main(void)
         /* 3. changelog ahead of the checkpoint */
         brook_int64_to_be(1000, be);
         st_produce_kvs(bs, changelog, 0, &xk, &xv, &xl, 1);
-        st_produce_kvs(bs, in, 0, &xk, (const void *[]){"x"},
-                       (size_t[]){1}, 1);
+        st_produce_kvs(bs, in, 0, &xk, (const void *[]){"x"}, (size_t[]){1}, 1);
         expect[KEYS] = 1001;
         run_phase("changelog ahead", 1);
         TEST_ASSERT(restore_starts[0] == 1 && restored[0] == 1 &&
@@ -291,14 +286,13 @@ int main(void)
         for (p = 0; p < PARTS; p++) {
                 size_t want = changelog_records(p, NULL);
 
-                TEST_ASSERT(restore_starts[p] == 1 &&
-                                restore_start_off[p] == 0,
+                TEST_ASSERT(restore_starts[p] == 1 && restore_start_off[p] == 0,
                             "partition %d: no full restore", p);
                 /* the changelog grew by this run's updates after the
                  * restore: the restore read what was there before */
                 TEST_ASSERT(restored[p] > 0 && (size_t)restored[p] < want,
-                            "partition %d restored %lld (changelog now %zu)",
-                            p, (long long)restored[p], want);
+                            "partition %d restored %lld (changelog now %zu)", p,
+                            (long long)restored[p], want);
         }
         check_counts("corrupt + missing checkpoint");
 
@@ -312,8 +306,7 @@ int main(void)
                             "partition %d: no full restore", p);
         check_counts("state dir deleted");
         changelog_records(0, &extra);
-        TEST_ASSERT(extra == 1001, "extra in changelog %lld",
-                    (long long)extra);
+        TEST_ASSERT(extra == 1001, "extra in changelog %lld", (long long)extra);
         st_rmrf(state);
         brook_mock_cluster_destroy(mc);
         return 0;

@@ -38,32 +38,32 @@ static void expect_err(brook_topology_t *t, const char *what,
         brook_topology_destroy(t);
 }
 
-#define ADD_SRC(t, name, topic)                                               \
-        do {                                                                  \
-                const char *tp_[] = {topic};                                  \
-                TEST_ASSERT(!brook_topology_add_source(t, name, tp_, 1, NULL, \
-                                                       NULL, es, sizeof(es)), \
-                            "%s", es);                                        \
+#define ADD_SRC(t, name, topic)                                                \
+        do {                                                                   \
+                const char *tp_[] = {topic};                                   \
+                TEST_ASSERT(!brook_topology_add_source(t, name, tp_, 1, NULL,  \
+                                                       NULL, es, sizeof(es)),  \
+                            "%s", es);                                         \
         } while (0)
 
-#define ADD_PROC(t, name, p, ...)                                             \
-        do {                                                                  \
-                const char *par_[] = {__VA_ARGS__};                           \
-                TEST_ASSERT(!brook_topology_add_processor(                    \
-                                t, name, p, par_,                             \
-                                sizeof(par_) / sizeof(par_[0]), es,           \
-                                sizeof(es)),                                  \
-                            "%s", es);                                        \
+#define ADD_PROC(t, name, p, ...)                                              \
+        do {                                                                   \
+                const char *par_[] = {__VA_ARGS__};                            \
+                TEST_ASSERT(!brook_topology_add_processor(t, name, p, par_,    \
+                                                          sizeof(par_) /       \
+                                                              sizeof(par_[0]), \
+                                                          es, sizeof(es)),     \
+                            "%s", es);                                         \
         } while (0)
 
-#define ADD_SINK(t, name, topic, ...)                                         \
-        do {                                                                  \
-                const char *par_[] = {__VA_ARGS__};                           \
-                TEST_ASSERT(!brook_topology_add_sink(                         \
-                                t, name, topic, NULL, NULL, NULL, NULL, par_, \
-                                sizeof(par_) / sizeof(par_[0]), es,           \
-                                sizeof(es)),                                  \
-                            "%s", es);                                        \
+#define ADD_SINK(t, name, topic, ...)                                          \
+        do {                                                                   \
+                const char *par_[] = {__VA_ARGS__};                            \
+                TEST_ASSERT(!brook_topology_add_sink(                          \
+                                t, name, topic, NULL, NULL, NULL, NULL, par_,  \
+                                sizeof(par_) / sizeof(par_[0]), es,            \
+                                sizeof(es)),                                   \
+                            "%s", es);                                         \
         } while (0)
 
 int main(void)
@@ -96,9 +96,8 @@ int main(void)
         ADD_PROC(t, "a", p, "src", "c");
         ADD_PROC(t, "b", p, "a");
         ADD_PROC(t, "c", p, "b");
-        expect_err(t, "cycle", (const char *[]){"cycle", "\"a\"", "\"b\"",
-                                                "\"c\""},
-                   4);
+        expect_err(t, "cycle",
+                   (const char *[]){"cycle", "\"a\"", "\"b\"", "\"c\""}, 4);
 
         /* self loop */
         t = brook_topology_new();
@@ -131,9 +130,9 @@ int main(void)
         t = brook_topology_new();
         ADD_SRC(t, "src", "in");
         ADD_PROC(t, "counter", p, "src");
-        TEST_ASSERT(!brook_topology_add_store(
-                        t, "counts", BROOK_STORE_MEMORY, 0,
-                        (const char *[]){"countr"}, 1, es, sizeof(es)),
+        TEST_ASSERT(!brook_topology_add_store(t, "counts", BROOK_STORE_MEMORY,
+                                              0, (const char *[]){"countr"}, 1,
+                                              es, sizeof(es)),
                     "%s", es);
         expect_err(t, "store on unknown processor",
                    (const char *[]){"counts", "countr"}, 2);
@@ -179,9 +178,9 @@ int main(void)
         ADD_PROC(t, "q1", p, "src2");
         ADD_PROC(t, "q2", p, "q1");
         ADD_SINK(t, "sink2", "out", "q2");
-        TEST_ASSERT(!brook_topology_add_store(
-                        t, "shared", BROOK_STORE_MEMORY, 0,
-                        (const char *[]){"q1", "q2"}, 2, es, sizeof(es)),
+        TEST_ASSERT(!brook_topology_add_store(t, "shared", BROOK_STORE_MEMORY,
+                                              0, (const char *[]){"q1", "q2"},
+                                              2, es, sizeof(es)),
                     "%s", es);
         TEST_ASSERT(!brook_topology_build(t, es, sizeof(es)), "valid: %s", es);
         TEST_ASSERT(!brook_topology_build(t, es, sizeof(es)), "twice: %s", es);

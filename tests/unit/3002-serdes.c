@@ -46,16 +46,15 @@ int main(void)
         brook_serde_t *u;
 
         /* int64: wire -> host -> wire */
-        TEST_ASSERT(!brook_serde_deserialize(brook_serde_int64(), be64, 8,
-                                             &obj, &len, &res, es,
-                                             sizeof(es)),
+        TEST_ASSERT(!brook_serde_deserialize(brook_serde_int64(), be64, 8, &obj,
+                                             &len, &res, es, sizeof(es)),
                     "%s", es);
         memcpy(&v64, obj, 8);
         TEST_ASSERT(len == 8 && v64 == 0x0102030405060708LL, "int64 %llx",
                     (unsigned long long)v64);
         brook_serde_result_free(res);
-        TEST_ASSERT(!brook_serde_serialize(brook_serde_int64(), &v64, 8,
-                                           &data, &len, &res, es, sizeof(es)),
+        TEST_ASSERT(!brook_serde_serialize(brook_serde_int64(), &v64, 8, &data,
+                                           &len, &res, es, sizeof(es)),
                     "%s", es);
         TEST_ASSERT(len == 8 && !memcmp(data, be64, 8), "int64 bytes");
         brook_serde_result_free(res);
@@ -67,9 +66,8 @@ int main(void)
         brook_serde_result_free(res);
 
         /* int32: -2 */
-        TEST_ASSERT(!brook_serde_deserialize(brook_serde_int32(), be32, 4,
-                                             &obj, &len, &res, es,
-                                             sizeof(es)),
+        TEST_ASSERT(!brook_serde_deserialize(brook_serde_int32(), be32, 4, &obj,
+                                             &len, &res, es, sizeof(es)),
                     "%s", es);
         memcpy(&v32, obj, 4);
         TEST_ASSERT(v32 == -2, "int32 %d", v32);
@@ -86,8 +84,7 @@ int main(void)
         /* string: UTF-8 checked, zero copy */
         TEST_ASSERT(!brook_serde_deserialize(brook_serde_string(),
                                              "h\xc3\xa9llo \xe2\x82\xac", 10,
-                                             &obj, &len, &res, es,
-                                             sizeof(es)),
+                                             &obj, &len, &res, es, sizeof(es)),
                     "%s", es);
         TEST_ASSERT(len == 10 && res == NULL, "string is zero copy");
         {

@@ -74,8 +74,8 @@ static brook_err_t u_put(void *db, const void *k, size_t kl, const void *v,
         ub.puts++;
         if (!f) {
                 ub.a = realloc(ub.a, (ub.n + 1) * sizeof(*ub.a));
-                memmove(&ub.a[i + 1], &ub.a[i], (ub.n - (size_t)i) *
-                                                     sizeof(*ub.a));
+                memmove(&ub.a[i + 1], &ub.a[i],
+                        (ub.n - (size_t)i) * sizeof(*ub.a));
                 ub.n++;
                 ub.a[i].k = malloc(kl + 1);
                 memcpy(ub.a[i].k, k, kl);
@@ -228,8 +228,7 @@ static void exercise(brook_store_t *s)
                 char want[16];
 
                 snprintf(want, sizeof(want), "k%05zu", 100 + n);
-                TEST_ASSERT(kl == 6 && !memcmp(k, want, 6), "range key %zu",
-                            n);
+                TEST_ASSERT(kl == 6 && !memcmp(k, want, 6), "range key %zu", n);
         }
         TEST_ASSERT(n == 100 && !brook_store_iter_error(it), "range count %zu",
                     n);
@@ -322,8 +321,8 @@ int main(void)
         exercise(s);
         TEST_ASSERT(ub.get_batches == 0 && ub.write_batches == 0 &&
                         ub.gets >= N && ub.puts >= N && ub.dels >= N / 2,
-                    "fallback loops: gets %d puts %d dels %d", ub.gets,
-                    ub.puts, ub.dels);
+                    "fallback loops: gets %d puts %d dels %d", ub.gets, ub.puts,
+                    ub.dels);
         TEST_SAY("custom without batch functions: %d gets, %d puts, %d "
                  "deletes (looped)",
                  ub.gets, ub.puts, ub.dels);

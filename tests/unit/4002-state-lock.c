@@ -37,8 +37,8 @@ int main(void)
         /* Another process holds it, then dies (SIGKILL). */
         TEST_ASSERT(!pipe(pfd), "pipe");
         if (!(pid = fork())) {
-                brook_state_lock_t *l = brook_state_dir_lock(sub, NULL, NULL,
-                                                             0);
+                brook_state_lock_t *l =
+                    brook_state_dir_lock(sub, NULL, NULL, 0);
 
                 if (write(pfd[1], l ? "y" : "n", 1) != 1)
                         _exit(2);

@@ -61,8 +61,8 @@ int main(void)
         strcpy(in[1].topic, "app-other-changelog");
         in[1].partition = 3;
         in[1].offset = 0;
-        TEST_ASSERT(!brook__checkpoint_write(path, in, 2, es, sizeof(es)),
-                    "%s", es);
+        TEST_ASSERT(!brook__checkpoint_write(path, in, 2, es, sizeof(es)), "%s",
+                    es);
         TEST_ASSERT(access(tmp, F_OK) != 0, "temporary file left behind");
         TEST_ASSERT(!brook__checkpoint_read(path, &out, &cnt, es, sizeof(es)),
                     "%s", es);
