@@ -162,6 +162,20 @@ const brook__prop_t brook__props[] = {
      32767, NULL, BROOK__PF_STREAMS,
      "Streams: replication factor of the changelog topics brook creates; "
      "-1 takes the broker's default.replication.factor."},
+    {"store.cache.max.bytes", BROOK__PT_INT, "10485760", NULL, 0, I64MAX, NULL,
+     BROOK__PF_STREAMS,
+     "Streams: bytes of the write-back record caches in front of the "
+     "stores, for the whole instance (divided evenly among the stream "
+     "threads; the stores of a thread share its part), as Kafka Streams' "
+     "statestore.cache.max.bytes. Writes update the cache only; reads go "
+     "through it; the latest value per key is written to the store and "
+     "its changelog as one batch at every commit, when the cache is full "
+     "(the dirty entries of the store being written are flushed, then its "
+     "eldest entries evicted) and before a range iteration. Aggregations "
+     "that emit on flush (the built-in count, the word count example) "
+     "forward one record per key per flush instead of one per update. 0 "
+     "disables caching: every write goes to the store and the changelog "
+     "at once. In-memory stores without changelog are never cached."},
     {"store.rocksdb.wal", BROOK__PT_BOOL, "false", NULL, 0, 0, NULL,
      BROOK__PF_STREAMS,
      "RocksDB stores: write the write-ahead log. Off by default: the "

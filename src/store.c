@@ -1,8 +1,19 @@
 /*
  * store.c: the store API over the backends (store_rocksdb.c,
  * store_memory.c, user tables in store_custom.c): argument checks, read
- * results kept until released, changelog logging of every write, int64
- * helpers, range iterators, restoration and wipe hooks.
+ * results kept until released, changelog logging of every write, the
+ * record cache in front of backend and changelog, int64 helpers, range
+ * iterators, restoration and wipe hooks.
+ *
+ * With a record cache (store_cache.h) a write only updates the cache;
+ * reads go through it (a backend hit is cached clean); a flush writes the
+ * dirty entries, the latest value per key, as one backend batch and one
+ * changelog produce batch, then hands them to the flush listener. Flushes
+ * happen in the commit cycle, when the thread's cache budget is exceeded
+ * and the eldest entry is dirty (Kafka Streams' NamedCache does the same),
+ * and before a range iteration. Closing a store drops its cache unwritten:
+ * the commit cycle flushed what may be kept, and a lost task must not
+ * write.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +47,50 @@ brook_store_t *brook__store_alloc(const char *name, brook_store_kind_t kind)
         return s;
 }
 
+static void scratch_free(brook__store_scratch_t *sc)
+{
+        free(sc->keys);
+        free(sc->vals);
+        free(sc->klens);
+        free(sc->vlens);
+        free(sc->ts);
+        free(sc->hash);
+        free(sc->idx);
+        memset(sc, 0, sizeof(*sc));
+}
+
+static int scratch_reserve(brook__store_scratch_t *sc, size_t n)
+{
+        size_t cap = sc->cap ? sc->cap : 64;
+
+        if (n <= sc->cap)
+                return 0;
+        while (cap < n)
+                cap *= 2;
+#define GROW(f)                                                                \
+        do {                                                                   \
+                void *p_ = realloc((void *)sc->f, cap * sizeof(*sc->f));       \
+                if (!p_)                                                       \
+                        return -1;                                             \
+                sc->f = p_;                                                    \
+        } while (0)
+        GROW(keys);
+        GROW(vals);
+        GROW(klens);
+        GROW(vlens);
+        GROW(ts);
+        GROW(hash);
+        GROW(idx);
+#undef GROW
+        sc->cap = cap;
+        return 0;
+}
+
 static void store_free(brook_store_t *s)
 {
+        brook__cache_destroy(s->cache);
+        scratch_free(&s->fl);
+        scratch_free(&s->mg);
         brook__changelog_destroy(s->changelog);
         brook__arena_free(&s->values);
         free(s->name);
@@ -147,6 +200,202 @@ brook__changelog_t *brook__store_changelog(brook_store_t *s)
         return s->changelog;
 }
 
+/* ---- record cache ---- */
+
+static brook_err_t store_write_through(brook_store_t *s, size_t cnt,
+                                       const void *const *keys,
+                                       const size_t *klens,
+                                       const void *const *vals,
+                                       const size_t *vlens);
+
+brook_err_t brook__store_cache_enable(brook_store_t *s,
+                                      brook__cache_budget_t *budget,
+                                      const int64_t *clock)
+{
+        if (s->cache)
+                return BROOK_OK;
+        if (!(s->cache = brook__cache_new(budget)))
+                return BROOK_ERR_NO_MEM;
+        s->clock = clock;
+        return BROOK_OK;
+}
+
+int brook__store_cached(const brook_store_t *s)
+{
+        return s->cache != NULL;
+}
+
+int brook__store_cache_dirty(const brook_store_t *s)
+{
+        return s->cache && s->cache->ndirty > 0;
+}
+
+void brook__store_set_flush_listener(brook_store_t *s, brook_store_flush_fn *fn,
+                                     brook_ctx_t *ctx, void *opaque)
+{
+        s->on_flush = fn;
+        s->on_flush_ctx = fn ? ctx : NULL;
+        s->on_flush_opaque = fn ? opaque : NULL;
+}
+
+brook_err_t brook__store_cache_flush(brook_store_t *s)
+{
+        brook__cache_t *c = s->cache;
+        brook__store_scratch_t *f = &s->fl;
+        size_t n = c ? c->ndirty : 0, i;
+        brook_err_t err;
+
+        if (!n || c->flushing)
+                return BROOK_OK;
+        if (scratch_reserve(f, n))
+                return BROOK_ERR_NO_MEM;
+        for (i = 0; i < n; i++) {
+                const brook__centry_t *e = c->dirty[i];
+
+                f->keys[i] = e->key;
+                f->klens[i] = e->klen;
+                f->vals[i] = e->val;
+                f->vlens[i] = e->vlen;
+                f->ts[i] = e->ts;
+        }
+        c->flushing = 1;
+        err = store_write_through(s, n, f->keys, f->klens, f->vals, f->vlens);
+        /* The listener may write to this store: give it copies that
+         * outlive the entries (released with the batch's reads). */
+        for (i = 0; !err && s->on_flush && i < n; i++) {
+                if (!(f->keys[i] = brook__store_keep(s, f->keys[i],
+                                                     f->klens[i])) ||
+                    (f->vals[i] && !(f->vals[i] = brook__store_keep(
+                                         s, f->vals[i], f->vlens[i]))))
+                        err = BROOK_ERR_NO_MEM;
+        }
+        if (!err) {
+                brook__cache_mark_clean(c);
+                if (s->on_flush)
+                        err = s->on_flush(s->on_flush_ctx, n, f->keys, f->klens,
+                                          f->vals, f->vlens, f->ts,
+                                          s->on_flush_opaque);
+        }
+        c->flushing = 0;
+        return err;
+}
+
+/* Bring the thread's caches back under budget by evicting this one's
+ * eldest entries; a dirty eldest flushes every dirty entry first. */
+static brook_err_t cache_evict(brook_store_t *s)
+{
+        brook__cache_t *c = s->cache;
+        brook_err_t err;
+        int flushes = 0;
+
+        while (brook__cache_over(c) && c->head && !c->flushing) {
+                if (c->head->dirty) {
+                        /* bounded: a listener writing back could dirty
+                         * the head again */
+                        if (flushes++ == 2)
+                                break;
+                        if ((err = brook__store_cache_flush(s)))
+                                return err;
+                        continue;
+                }
+                brook__cache_evict_eldest(c);
+        }
+        return BROOK_OK;
+}
+
+static brook_err_t cache_write(brook_store_t *s, size_t cnt,
+                               const void *const *keys, const size_t *klens,
+                               const void *const *vals, const size_t *vlens)
+{
+        int64_t ts = s->clock ? *s->clock : 0;
+        size_t i;
+
+        for (i = 0; i < cnt; i++)
+                if (!brook__cache_put(s->cache, keys[i], klens[i],
+                                      brook__cache_hash(keys[i], klens[i]),
+                                      vals[i], vals[i] ? vlens[i] : 0, 1, ts))
+                        return BROOK_ERR_NO_MEM;
+        return cache_evict(s);
+}
+
+/* A cache entry's value as a read result (NULL: deleted). */
+static brook_err_t cache_hit(brook_store_t *s, const brook__centry_t *e,
+                             const void **valp, size_t *vlenp)
+{
+        if (!e->val)
+                return BROOK_OK;
+        if (!(*valp = brook__store_keep(s, e->val, e->vlen)))
+                return BROOK_ERR_NO_MEM;
+        *vlenp = e->vlen;
+        return BROOK_OK;
+}
+
+static brook_err_t cache_get(brook_store_t *s, const void *key, size_t klen,
+                             const void **valp, size_t *vlenp)
+{
+        uint64_t h = brook__cache_hash(key, klen);
+        brook__centry_t *e = brook__cache_get(s->cache, key, klen, h);
+        brook_err_t err;
+
+        if (e)
+                return cache_hit(s, e, valp, vlenp);
+        if ((err = s->impl->get(s, key, klen, valp, vlenp)) || !*valp)
+                return err;
+        /* Absent keys are not cached (as in Kafka Streams). */
+        if (!brook__cache_put(s->cache, key, klen, h, *valp, *vlenp, 0,
+                              s->clock ? *s->clock : 0))
+                return BROOK_ERR_NO_MEM;
+        return cache_evict(s);
+}
+
+static brook_err_t cache_get_batch(brook_store_t *s, size_t cnt,
+                                   const void *const *keys, const size_t *klens,
+                                   const void **vals, size_t *vlens)
+{
+        brook__store_scratch_t *m = &s->mg;
+        int64_t ts = s->clock ? *s->clock : 0;
+        size_t i, n = 0;
+        brook_err_t err;
+
+        if (scratch_reserve(m, cnt))
+                return BROOK_ERR_NO_MEM;
+        for (i = 0; i < cnt; i++) {
+                uint64_t h = brook__cache_hash(keys[i], klens[i]);
+                brook__centry_t *e =
+                    brook__cache_get(s->cache, keys[i], klens[i], h);
+
+                if (e) {
+                        if ((err = cache_hit(s, e, &vals[i], &vlens[i])))
+                                return err;
+                        continue;
+                }
+                m->idx[n] = i;
+                m->hash[n] = h;
+                m->keys[n] = keys[i];
+                m->klens[n] = klens[i];
+                m->vals[n] = NULL;
+                m->vlens[n] = 0;
+                n++;
+        }
+        if (!n)
+                return BROOK_OK;
+        if ((err = s->impl->get_batch(s, n, m->keys, m->klens, m->vals,
+                                      m->vlens)))
+                return err;
+        for (i = 0; i < n; i++) {
+                vals[m->idx[i]] = m->vals[i];
+                vlens[m->idx[i]] = m->vlens[i];
+                if (m->vals[i] &&
+                    !brook__cache_put(s->cache, m->keys[i], m->klens[i],
+                                      m->hash[i], m->vals[i], m->vlens[i], 0,
+                                      ts))
+                        return BROOK_ERR_NO_MEM;
+        }
+        return cache_evict(s);
+}
+
+/* ---- reads and writes ---- */
+
 brook_err_t brook_store_get(brook_store_t *s, const void *key, size_t key_len,
                             const void **valuep, size_t *lenp)
 {
@@ -156,6 +405,8 @@ brook_err_t brook_store_get(brook_store_t *s, const void *key, size_t key_len,
                 *lenp = 0;
         if (!s || !key || !valuep || !lenp)
                 return BROOK_ERR_INVALID_ARG;
+        if (s->cache)
+                return cache_get(s, key, key_len, valuep, lenp);
         return s->impl->get(s, key, key_len, valuep, lenp);
 }
 
@@ -176,13 +427,18 @@ brook_err_t brook_store_get_batch(brook_store_t *s, size_t cnt,
         }
         if (!cnt)
                 return BROOK_OK;
+        if (s->cache)
+                return cache_get_batch(s, cnt, keys, key_lens, values,
+                                       value_lens);
         return s->impl->get_batch(s, cnt, keys, key_lens, values, value_lens);
 }
 
 /* Log (when logged) then apply a write batch. */
-static brook_err_t store_write(brook_store_t *s, size_t cnt,
-                               const void *const *keys, const size_t *klens,
-                               const void *const *vals, const size_t *vlens)
+static brook_err_t store_write_through(brook_store_t *s, size_t cnt,
+                                       const void *const *keys,
+                                       const size_t *klens,
+                                       const void *const *vals,
+                                       const size_t *vlens)
 {
         brook_err_t err;
 
@@ -193,6 +449,18 @@ static brook_err_t store_write(brook_store_t *s, size_t cnt,
                                         vlens, s->errstr, sizeof(s->errstr))))
                 return err;
         return s->impl->write(s, cnt, keys, klens, vals, vlens);
+}
+
+/* A write: into the cache when there is one, else through. */
+static brook_err_t store_write(brook_store_t *s, size_t cnt,
+                               const void *const *keys, const size_t *klens,
+                               const void *const *vals, const size_t *vlens)
+{
+        if (!cnt)
+                return BROOK_OK;
+        if (s->cache)
+                return cache_write(s, cnt, keys, klens, vals, vlens);
+        return store_write_through(s, cnt, keys, klens, vals, vlens);
 }
 
 brook_err_t brook_store_put(brook_store_t *s, const void *key, size_t key_len,
@@ -271,6 +539,9 @@ brook_err_t brook__store_restore_batch(brook_store_t *s, size_t cnt,
                                        const void *const *vals,
                                        const size_t *vlens)
 {
+        /* Restoration runs before processing: the cache is empty. */
+        if (s->cache && s->cache->count)
+                brook__cache_clear(s->cache);
         return cnt ? s->impl->write(s, cnt, keys, klens, vals, vlens)
                    : BROOK_OK;
 }
@@ -281,6 +552,8 @@ brook_err_t brook__store_wipe(brook_store_t *s)
         size_t kl, vl;
         brook_err_t err;
 
+        if (s->cache)
+                brook__cache_clear(s->cache);
         if (s->impl->clear)
                 return s->impl->clear(s);
         if (!s->impl->next)
@@ -298,8 +571,12 @@ brook_err_t brook__store_wipe(brook_store_t *s)
 
 brook_err_t brook_store_flush(brook_store_t *s)
 {
+        brook_err_t err;
+
         if (!s)
                 return BROOK_ERR_INVALID_ARG;
+        if ((err = brook__store_cache_flush(s)))
+                return err;
         return s->impl->flush ? s->impl->flush(s) : BROOK_OK;
 }
 
@@ -368,6 +645,9 @@ brook_store_iter_t *brook_store_range(brook_store_t *s, const void *from,
         brook_store_iter_t *it;
 
         if (!s || !s->impl->next)
+                return NULL;
+        /* The backend iterates: it must hold the cache's writes. */
+        if (brook__store_cache_flush(s))
                 return NULL;
         if (!(it = calloc(1, sizeof(*it))))
                 return NULL;

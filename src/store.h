@@ -4,7 +4,9 @@
  * restoration, wipe). Not API.
  *
  * Layering: a store knows nothing of the consumer or the topology; the
- * runtime hands it a changelog (changelog.h) that owns a producer handle.
+ * runtime hands it a changelog (changelog.h) that owns a producer handle,
+ * a record cache (store_cache.h) and the flush listener of the processor
+ * that emits on flush.
  *
  * @locality one thread at a time (the owning task's stream thread).
  */
@@ -13,9 +15,21 @@
 
 #include "brook_int.h"
 #include "brook/store.h"
+#include "brook/streams.h"
+#include "store_cache.h"
 #include "streams_util.h"
 
 typedef struct brook__changelog_s brook__changelog_t;
+
+/* Parallel arrays reused by the cache paths of store.c. */
+typedef struct brook__store_scratch_s {
+        const void **keys, **vals;
+        size_t *klens, *vlens;
+        int64_t *ts;
+        uint64_t *hash;
+        size_t *idx;
+        size_t cap;
+} brook__store_scratch_t;
 
 /* What every backend implements (values[i] NULL: delete). */
 typedef struct brook__store_impl_s {
@@ -46,6 +60,14 @@ struct brook_store_s {
         brook__arena_t values; /* read results, freed by release_values */
         brook__changelog_t *changelog; /* NULL: not logged */
         char errstr[512];              /* last backend error detail */
+        /* record cache (NULL: writes go straight to backend and log) */
+        brook__cache_t *cache;
+        const int64_t *clock; /* timestamp of cached writes, NULL: 0 */
+        brook_store_flush_fn *on_flush; /* emit on flush, NULL: none */
+        brook_ctx_t *on_flush_ctx;
+        void *on_flush_opaque;
+        brook__store_scratch_t fl; /* a flush's dirty entries */
+        brook__store_scratch_t mg; /* a cached get_batch's misses */
 };
 
 /* Backends. */
@@ -77,6 +99,29 @@ brook_err_t brook__store_restore_batch(brook_store_t *s, size_t cnt,
 
 /* Delete everything (before a full restore). */
 brook_err_t brook__store_wipe(brook_store_t *s);
+
+/*
+ * Put a record cache charging @p budget in front of the store; cached
+ * writes are stamped with *@p clock (may be NULL). The runtime does it
+ * for every store except unlogged in-memory ones.
+ */
+brook_err_t brook__store_cache_enable(brook_store_t *s,
+                                      brook__cache_budget_t *budget,
+                                      const int64_t *clock);
+
+/* Does the store have a record cache / dirty entries in it? */
+int brook__store_cached(const brook_store_t *s);
+int brook__store_cache_dirty(const brook_store_t *s);
+
+/*
+ * Write the cache's dirty entries to the backend and the changelog as one
+ * batch, then hand them to the flush listener. BROOK_OK without a cache.
+ */
+brook_err_t brook__store_cache_flush(brook_store_t *s);
+
+/* The flush listener (emit on flush); @p fn NULL removes it. */
+void brook__store_set_flush_listener(brook_store_t *s, brook_store_flush_fn *fn,
+                                     brook_ctx_t *ctx, void *opaque);
 
 /* Copy of a user backend table (store_custom.c); NULL when out of memory. */
 brook_store_backend_t *brook__store_backend_dup(const brook_store_backend_t *b);

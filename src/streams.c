@@ -8,6 +8,9 @@
  * its task as one batch, run wall-clock punctuators, serve delivery
  * reports, and every commit.interval.ms run the commit cycle:
  *
+ *   0. flush the record caches: the latest value per key goes to the
+ *      stores and (one produce batch per store) the changelogs; flush
+ *      listeners forward it downstream, where sinks produce it;
  *   1. flush the producer: every sink record, changelog record and dead
  *      letter produced so far is acknowledged (any failure: stop without
  *      committing, ever again in this run);
@@ -129,6 +132,25 @@ static void commit_cycle(brook__sthread_t *th)
         th->last_commit_us = t0;
         if (th->no_commit)
                 return;
+        /* 0. record caches: nothing may be committed whose store,
+         * changelog or output writes still sit in a cache */
+        for (i = 0; i < th->ntasks; i++) {
+                brook__task_t *t = th->tasks[i];
+
+                if (t->state != BROOK__TASK_RUNNING)
+                        continue;
+                if ((err = brook__task_flush_caches(t, es, sizeof(es)))) {
+                        th->no_commit = 1;
+                        if (t->fatal) {
+                                brook__streams_set_fatal(s, t->fatal);
+                                t->fatal = NULL;
+                        } else {
+                                brook__streams_set_fatal(
+                                    s, brook__error_new(err, 1, 0, "%s", es));
+                        }
+                        return;
+                }
+        }
         /* 1. everything produced is acknowledged */
         err = brook__producer_flush(th->prod, s->shutdown_timeout_ms, es,
                                     sizeof(es));
@@ -821,6 +843,10 @@ static brook_err_t thread_init(brook__sthread_t *th, char *errstr,
             brook__conf_str(s->conf, "dead.letter.topic", BROOK__SCOPE_STREAMS);
         th->env.handler = s->handler;
         th->env.changelog = s->changelog;
+        /* As Kafka Streams: the instance's cache bytes are divided evenly
+         * among the stream threads. */
+        th->cache_budget.max = (size_t)(s->cache_max_bytes / s->nthreads);
+        th->env.cache_budget = th->cache_budget.max ? &th->cache_budget : NULL;
         th->sink_tracker.t.on_dr = sink_dr;
         th->sink_tracker.counter = &s->counters.produced;
         th->env.sink_tracker = &th->sink_tracker.t;
@@ -988,6 +1014,7 @@ brook_streams_t *brook_streams_new(brook_topology_t *topology,
             conf, "streams.restore.batch.max.records", sc);
         s->handler = brook__conf_enum(conf, "processing.error.handler", sc);
         s->changelog = brook__conf_bool(conf, "store.changelog.enable", sc);
+        s->cache_max_bytes = brook__conf_int(conf, "store.cache.max.bytes", sc);
         return s;
 }
 

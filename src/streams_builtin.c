@@ -6,8 +6,12 @@
  * children's inboxes either way, so children receive them as one batch.
  * The count aggregator is where batching pays: per batch it sums the
  * increments per key in memory, reads every key's total with one get_batch
- * (a RocksDB MultiGet) and writes the new totals with one put_batch (one
- * WriteBatch, one changelog produce batch).
+ * (a RocksDB MultiGet, or the record cache) and writes the new totals with
+ * one put_batch (one WriteBatch and changelog produce batch, or the
+ * cache). With a record cache it emits on flush: its flush listener
+ * forwards the latest count per key when the cache flushes, as Kafka
+ * Streams' count() does with caching; without one it forwards one record
+ * per key per batch (per record on the record path).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +190,7 @@ typedef struct count_cfg_s {
 typedef struct count_state_s {
         const count_cfg_t *cfg;
         brook_store_t *store;
+        int on_flush; /* the flush listener forwards, not the batch */
         /* per batch: distinct keys */
         size_t cap;     /* capacity of the arrays below */
         size_t hcap;    /* hash slots (power of two) */
@@ -226,6 +231,39 @@ static void count_state_free(count_state_t *st)
         free(st);
 }
 
+/* Emit on flush: (key, count as a host int64) per flushed key. */
+static brook_err_t count_flushed(brook_ctx_t *ctx, size_t cnt,
+                                 const void *const *keys,
+                                 const size_t *key_lens,
+                                 const void *const *values,
+                                 const size_t *value_lens,
+                                 const int64_t *timestamps, void *opaque)
+{
+        size_t i;
+
+        (void)opaque;
+        for (i = 0; i < cnt; i++) {
+                int64_t total;
+                brook_record_t *out;
+                brook_err_t err;
+
+                if (!values[i] || value_lens[i] != 8) {
+                        out = brook_ctx_record_new(ctx, NULL, keys[i],
+                                                   key_lens[i], NULL, 0, 0);
+                } else {
+                        total = brook_int64_from_be(values[i]);
+                        out = brook_ctx_record_new(ctx, NULL, keys[i],
+                                                   key_lens[i], &total, 8, 0);
+                }
+                if (!out)
+                        return BROOK_ERR_NO_MEM;
+                brook_record_set_timestamp(out, timestamps[i]);
+                if ((err = brook_ctx_forward(ctx, out)))
+                        return err;
+        }
+        return BROOK_OK;
+}
+
 static brook_err_t count_init(brook_ctx_t *ctx, void *opaque, void **statep)
 {
         const count_cfg_t *cfg = opaque;
@@ -238,6 +276,9 @@ static brook_err_t count_init(brook_ctx_t *ctx, void *opaque, void **statep)
                 free(st);
                 return BROOK_ERR_NOT_FOUND; /* store not attached */
         }
+        st->on_flush = brook_ctx_set_flush_listener(ctx, cfg->store,
+                                                    count_flushed,
+                                                    st) == BROOK_OK;
         *statep = st;
         return BROOK_OK;
 }
@@ -300,6 +341,8 @@ static brook_err_t count_process(brook_ctx_t *ctx, brook_record_t *rec,
                 return BROOK_OK; /* null keys are not counted */
         if ((err = brook_store_add_int64(st->store, k, kl, 1, &total)))
                 return brook_ctx_fail(ctx, rec, "count: store update failed");
+        if (st->on_flush)
+                return BROOK_OK;
         if (!(out = brook_ctx_record_new(ctx, rec, k, kl, &total, 8, 0)))
                 return BROOK_ERR_NO_MEM;
         return brook_ctx_forward(ctx, out);
@@ -370,7 +413,7 @@ static brook_err_t count_batch(brook_ctx_t *ctx, brook_record_t *const *recs,
                 err = brook_store_put_batch(st->store, n, st->keys, st->klens,
                                             st->vals, st->vlens);
         }
-        if (err)
+        if (err || st->on_flush)
                 return err;
         /* 4. one output per key, with the metadata of its last record */
         for (i = 0; i < n; i++) {

@@ -48,6 +48,7 @@ struct brook__sthread_s {
         size_t *rklens, *rvlens;
         brook__env_t env;
         brook__counting_tracker_t sink_tracker;
+        brook__cache_budget_t cache_budget; /* shared by its stores' caches */
         brook__task_t **tasks;
         size_t ntasks, tasks_cap;
         int64_t last_commit_us;
@@ -70,6 +71,7 @@ struct brook_streams_s {
         int shutdown_timeout_ms;
         int topic_timeout_ms;
         size_t batch_max, restore_max;
+        int64_t cache_max_bytes; /* store.cache.max.bytes, whole instance */
         int handler;
         int changelog;
         int32_t *sink_parts; /* per node */

@@ -17,6 +17,8 @@
 
 static void task_error(brook__task_t *t, brook_err_t code, const char *fmt, ...)
     BROOK__PRINTF(3, 4);
+static void drain(brook__task_t *t);
+static void batch_done(brook__task_t *t);
 
 /* Record the task's first fatal error. */
 static void task_error(brook__task_t *t, brook_err_t code, const char *fmt, ...)
@@ -136,6 +138,15 @@ brook_err_t brook__task_open(brook__task_t *t, char *errstr, size_t errstr_size)
                 }
                 if (!ts->store)
                         return BROOK_ERR_STORE;
+                /* An unlogged in-memory store gains nothing from a
+                 * cache in front of it. */
+                if (t->env->cache_budget &&
+                    (d->kind != BROOK_STORE_MEMORY || ts->changelog) &&
+                    brook__store_cache_enable(ts->store, t->env->cache_budget,
+                                              &t->stream_time)) {
+                        brook__errstr(errstr, errstr_size, "out of memory");
+                        return BROOK_ERR_NO_MEM;
+                }
                 if (ts->changelog) {
                         brook__changelog_t *cl = brook__changelog_new(
                             t->env->prod, ts->changelog, t->partition);
@@ -245,6 +256,45 @@ brook__tpart_t *brook__task_part(brook__task_t *t, const char *topic,
 
 /* ------------------------------------------------------------------ */
 /* commit cycle pieces                                                 */
+
+brook_err_t brook__task_flush_caches(brook__task_t *t, char *errstr,
+                                     size_t errstr_size)
+{
+        size_t i, pass;
+        brook_err_t err = BROOK_OK;
+        int any = 1;
+
+        if (t->fatal)
+                return brook_error_code(t->fatal);
+        /* What a listener forwards can dirty a store further down: one
+         * more pass per store at most. */
+        t->msg_cnt = 0;
+        for (pass = 0; any && pass <= t->store_cnt && !err; pass++) {
+                any = 0;
+                for (i = 0; i < t->store_cnt && !err && !t->fatal; i++) {
+                        brook_store_t *s = t->stores[i].store;
+
+                        if (!s || !brook__store_cache_dirty(s))
+                                continue;
+                        any = 1;
+                        if ((err = brook__store_cache_flush(s))) {
+                                brook__errstr(errstr, errstr_size,
+                                              "task %s: store %s: cache "
+                                              "flush failed: %s",
+                                              t->id, t->stores[i].def->name,
+                                              *s->errstr
+                                                  ? s->errstr
+                                                  : brook_err2str(err));
+                                break;
+                        }
+                        drain(t);
+                }
+        }
+        batch_done(t);
+        if (t->fatal)
+                return brook_error_code(t->fatal);
+        return err;
+}
 
 brook_err_t brook__task_flush_stores(brook__task_t *t, char *errstr,
                                      size_t errstr_size)
@@ -589,18 +639,29 @@ static void run_node(brook__task_t *t, int idx)
         nr->inbox.cnt = 0;
 }
 
-/* Run every non-empty inbox in topological order. */
+/*
+ * Run every non-empty inbox in topological order. A cache eviction can
+ * forward to a node that already ran in this pass (its listener belongs
+ * to another processor than the writer): passes repeat until every inbox
+ * is empty.
+ */
 static void drain(brook__task_t *t)
 {
-        size_t i;
+        size_t i, pass;
+        int pending = 1;
 
-        for (i = 0; i < t->st->cnt && !t->fatal; i++) {
-                int idx = t->st->order[i];
+        for (pass = 0; pending && pass <= t->st->cnt && !t->fatal; pass++) {
+                pending = 0;
+                for (i = 0; i < t->st->cnt && !t->fatal; i++) {
+                        int idx = t->st->order[i];
 
-                if (t->nodes[idx].inbox.cnt)
-                        run_node(t, idx);
+                        if (t->nodes[idx].inbox.cnt)
+                                run_node(t, idx);
+                }
+                for (i = 0; i < t->st->cnt && !pending; i++)
+                        pending = t->nodes[t->st->order[i]].inbox.cnt > 0;
         }
-        if (t->fatal)
+        if (t->fatal || pending)
                 for (i = 0; i < t->st->cnt; i++)
                         t->nodes[t->st->order[i]].inbox.cnt = 0;
 }

@@ -57,6 +57,8 @@ typedef struct brook__env_s {
         const char *dlq_tmpl;  /* dead.letter.topic */
         int handler;           /* BROOK__EH_* */
         int changelog;         /* store.changelog.enable */
+        /* the thread's record cache budget, NULL: caching off */
+        brook__cache_budget_t *cache_budget;
 } brook__env_t;
 
 /* Task states. */
@@ -142,6 +144,16 @@ brook_err_t brook__task_process(brook__task_t *t, brook__tpart_t *part,
 
 /* Run due punctuators (stream time after batches, wall clock by @p now). */
 void brook__task_punctuate_wall(brook__task_t *t, int64_t now_ms);
+
+/*
+ * Flush the record caches (commit cycle, first step): every dirty entry
+ * is written to its store and changelog, flush listeners forward, and
+ * what they forwarded runs downstream (sinks produce) before this
+ * returns. BROOK_OK, or the task's fatal error code (t->fatal) or a store
+ * error with @p errstr.
+ */
+brook_err_t brook__task_flush_caches(brook__task_t *t, char *errstr,
+                                     size_t errstr_size);
 
 /* Flush the stores (commit cycle). */
 brook_err_t brook__task_flush_stores(brook__task_t *t, char *errstr,

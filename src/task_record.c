@@ -340,6 +340,22 @@ brook_store_t *brook_ctx_store(brook_ctx_t *ctx, const char *name)
         return NULL;
 }
 
+brook_err_t brook_ctx_set_flush_listener(brook_ctx_t *ctx, const char *store,
+                                         brook_store_flush_fn *fn,
+                                         void *opaque)
+{
+        brook_store_t *s;
+
+        if (!ctx || !store || !fn)
+                return BROOK_ERR_INVALID_ARG;
+        if (!(s = brook_ctx_store(ctx, store)))
+                return BROOK_ERR_NOT_FOUND;
+        if (!brook__store_cached(s))
+                return BROOK_ERR_STATE;
+        brook__store_set_flush_listener(s, fn, ctx, opaque);
+        return BROOK_OK;
+}
+
 const char *brook_ctx_task_id(const brook_ctx_t *ctx)
 {
         return ctx ? ctx->task->id : "";

@@ -67,7 +67,7 @@ static struct {
         unsigned seed;
         const char *sets[MAX_SETS];
         int nsets;
-        const char *telemetry; /* NULL, "off" or "all" */
+        const char *telemetry; /* NULL or a --telemetry mode */
 } opt = {.count = 1000000,
          .batch_size = 100,
          .concurrency = 10,
@@ -281,6 +281,7 @@ static int run_produce(void)
 static int run_raw(void)
 {
         rd_kafka_conf_t *rkc = rd_kafka_conf_new();
+        int i;
         rd_kafka_topic_partition_list_t *l;
         rd_kafka_message_t *msgs[1024];
         rd_kafka_queue_t *q;
@@ -291,6 +292,21 @@ static int run_raw(void)
                           sizeof(es));
         rd_kafka_conf_set(rkc, "group.id", opt.group, es, sizeof(es));
         rd_kafka_conf_set(rkc, "auto.offset.reset", "earliest", es, sizeof(es));
+        /* The same librdkafka settings as the brook cases get (--set
+         * kafka.NAME=VALUE), so the comparison is like for like. */
+        for (i = 0; i < opt.nsets; i++) {
+                char name[256];
+                const char *eq = strchr(opt.sets[i], '=');
+
+                if (strncmp(opt.sets[i], "kafka.", 6))
+                        continue;
+                snprintf(name, sizeof(name), "%.*s",
+                         (int)(eq - opt.sets[i] - 6), opt.sets[i] + 6);
+                if (rd_kafka_conf_set(rkc, name, eq + 1, es, sizeof(es))) {
+                        fprintf(stderr, "bench: %s\n", es);
+                        return 2;
+                }
+        }
         if (!(rk = rd_kafka_new(RD_KAFKA_CONSUMER, rkc, es, sizeof(es)))) {
                 fprintf(stderr, "bench: %s\n", es);
                 return 1;

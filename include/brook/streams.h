@@ -271,6 +271,55 @@ BROOK_EXPORT brook_err_t brook_ctx_fail(brook_ctx_t *ctx, brook_record_t *rec,
  */
 BROOK_EXPORT brook_store_t *brook_ctx_store(brook_ctx_t *ctx, const char *name);
 
+/**
+ * @brief Flush listener of a cached store: the latest value of every key
+ *        written since the previous flush, as one batch.
+ *
+ * @param ctx        the context given to brook_ctx_set_flush_listener().
+ * @param cnt        entries flushed.
+ * @param keys, key_lens     the keys (store bytes).
+ * @param values, value_lens the values; values[i] NULL: the key was
+ *                   deleted.
+ * @param timestamps per entry, the task's stream time at its last write.
+ * @returns BROOK_OK, or an error: the runtime stops with it and does not
+ *          commit.
+ * @remark Called on the task's stream thread when the store's record cache
+ *         flushes (commit cycle, eviction, range iteration), after the
+ *         entries were written to the store and its changelog. The arrays
+ *         and the bytes they point to stay valid until the flush is
+ *         processed downstream; records made with brook_ctx_record_new()
+ *         and forwarded here run through the node's children at once.
+ */
+typedef brook_err_t(brook_store_flush_fn)(brook_ctx_t *ctx, size_t cnt,
+                                          const void *const *keys,
+                                          const size_t *key_lens,
+                                          const void *const *values,
+                                          const size_t *value_lens,
+                                          const int64_t *timestamps,
+                                          void *opaque);
+
+/**
+ * @brief Emit on flush: have @p fn called with the latest value per key
+ *        each time the record cache of the store @p store flushes
+ *        (KTable-style forwarding, as Kafka Streams does with caching).
+ *
+ * An aggregation that registers a listener forwards from it instead of
+ * forwarding every update: downstream then gets one record per key per
+ * commit interval (or eviction) instead of one per update.
+ *
+ * @returns BROOK_OK (registered; one listener per store, a second call
+ *          replaces the first), BROOK_ERR_STATE when the store has no
+ *          record cache (`store.cache.max.bytes=0`, or an in-memory store
+ *          without changelog): forward every update yourself,
+ *          BROOK_ERR_NOT_FOUND when the processor has no such store,
+ *          BROOK_ERR_INVALID_ARG.
+ * @remark Call from init.
+ */
+BROOK_EXPORT brook_err_t brook_ctx_set_flush_listener(brook_ctx_t *ctx,
+                                                      const char *store,
+                                                      brook_store_flush_fn *fn,
+                                                      void *opaque);
+
 /** @brief The task id, "<sub-topology>_<partition>", e.g. "0_3". */
 BROOK_EXPORT const char *brook_ctx_task_id(const brook_ctx_t *ctx);
 
@@ -463,6 +512,15 @@ BROOK_EXPORT brook_processor_t *brook_proc_peek_new(brook_peek_fn *fn,
  *        memory; use brook_serde_int64() on the sink). Per batch: the keys'
  *        increments are summed in memory, read with one get_batch and
  *        written with one put_batch.
+ *
+ * With a record cache on the store (`store.cache.max.bytes` > 0, the
+ * default) it emits on flush: nothing is forwarded per batch, and each
+ * cache flush (commit cycle, eviction) forwards the latest count of every
+ * key updated since the previous flush, with the timestamp of its last
+ * update and no source metadata (see brook_ctx_set_flush_listener()). With
+ * caching off it forwards one record per distinct key per batch (per
+ * record with BROOK_COUNT_F_RECORD_ONLY), carrying the key's last source
+ * record's metadata.
  * @remark Attach the store to the processor with
  *         brook_topology_add_store(). Null keys are skipped.
  */

@@ -43,7 +43,9 @@ int main(void)
         top = e.topic;
         conf = test_env_conf(&e);
         test_conf_set(conf, "batch.size", "100");
-        test_conf_set(conf, "batch.timeout.ms", "100");
+        /* Long enough that only batch.size closes batches, even on a
+         * loaded machine: 10 full batches. */
+        test_conf_set(conf, "batch.timeout.ms", "10000");
         test_conf_set(conf, "commit.interval.ms", "0");
         brook_handlers_set_batch(h, on_batch);
         c = test_env_consumer(&e, conf, h, NULL);

@@ -165,12 +165,15 @@ int main(void)
         TEST_ASSERT(sum_failed == injected, "summaries: %lld failed",
                     (long long)sum_failed);
         TEST_ASSERT(sum_dead == 1 && dead_lines == 1, "dead letters");
-        /* 10 partial batches on p0 plus the pill's first batch on p1. */
-        TEST_ASSERT(partial_lines == 11, "%lld partial-failure lines",
-                    (long long)partial_lines);
-        /* The whole batch, and the pill alone in its retry. */
-        TEST_ASSERT(failed_lines == 2, "%lld batch.failed lines",
-                    (long long)failed_lines);
+        /* One line per attempt with failures: the 10 batches of p0 with a
+         * first-delivery failure, the whole batch, the pill's two attempts.
+         * WARN when some of the attempt's messages succeeded, ERROR when
+         * none did (the whole batch; the pill alone in its retry; a p0
+         * failure a timer left alone in its batch). */
+        TEST_ASSERT(partial_lines + failed_lines == 13 && failed_lines >= 2 &&
+                        partial_lines >= 1,
+                    "%lld partial-failure and %lld batch.failed lines",
+                    (long long)partial_lines, (long long)failed_lines);
         TEST_ASSERT(debug_lines == injected, "%lld message.failed lines",
                     (long long)debug_lines);
         brook_consumer_destroy(c);
