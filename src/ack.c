@@ -96,17 +96,14 @@ static size_t collect(brook_consumer_t *c, brook__unit_t *u)
                         if (brook__log_enabled(&c->log, BROOK_LOG_DEBUG)) {
                                 char rq[512];
 
-                                brook__log(&c->log, BROOK_LOG_DEBUG,
-                                           "message.failed",
-                                           "topic=%s partition=%d "
-                                           "offset=%lld attempt=%d "
-                                           "reason=%s",
-                                           u->part->topic,
-                                           (int)u->part->partition,
-                                           (long long)m->rkm->offset,
-                                           u->attempt,
-                                           brook__logq(rq, sizeof(rq),
-                                                       m->reason));
+                                brook__log(
+                                    &c->log, BROOK_LOG_DEBUG, "message.failed",
+                                    "topic=%s partition=%d "
+                                    "offset=%lld attempt=%d "
+                                    "reason=%s",
+                                    u->part->topic, (int)u->part->partition,
+                                    (long long)m->rkm->offset, u->attempt,
+                                    brook__logq(rq, sizeof(rq), m->reason));
                         }
                 } else {
                         m->state = BROOK__MSG_OK;
@@ -125,7 +122,8 @@ static void retry(brook_consumer_t *c, brook__unit_t *u, int immediate)
                 brook__enqueue(c, u);
         } else {
                 u->state = BROOK__U_BACKOFF;
-                u->retry_at_us = brook__now_us() + brook__backoff_us(c, u->attempt);
+                u->retry_at_us =
+                    brook__now_us() + brook__backoff_us(c, u->attempt);
         }
 }
 
@@ -237,9 +235,9 @@ void brook__ack_decide(brook_consumer_t *c, brook__unit_t *u)
                            (long long)brook_batch_first_offset(&u->batch),
                            (long long)brook_batch_last_offset(&u->batch),
                            u->batch.cnt, failed, attempt,
-                           u->state == BROOK__U_BACKOFF  ? "retry"
+                           u->state == BROOK__U_BACKOFF ? "retry"
                            : u->state == BROOK__U_READY ? "resume"
-                                                         : "dead_letter");
+                                                        : "dead_letter");
         }
         brook__ack_progress(c, u);
 }

@@ -20,7 +20,6 @@
 #include "consumer_int.h"
 
 #define POLL_MAX_MSGS 1024
-#define NBUCKETS 1024
 
 /* ------------------------------------------------------------------ */
 /* handlers                                                            */
@@ -78,255 +77,6 @@ void brook_handlers_set_partitions(brook_handlers_t *h,
 }
 
 /* ------------------------------------------------------------------ */
-/* partitions                                                          */
-
-static size_t part_hash(const char *topic, int32_t partition)
-{
-        uint32_t h = 2166136261u;
-
-        while (*topic)
-                h = (h ^ (uint8_t)*topic++) * 16777619u;
-        return (h ^ (uint32_t)partition * 2654435761u) % NBUCKETS;
-}
-
-brook__part_t *brook__part_find(brook_consumer_t *c, const char *topic,
-                                int32_t partition)
-{
-        brook__part_t *p;
-
-        if (c->last && c->last->partition == partition &&
-            !strcmp(c->last->topic, topic))
-                return c->last;
-        for (p = c->buckets[part_hash(topic, partition)]; p; p = p->hnext)
-                if (p->partition == partition && !strcmp(p->topic, topic))
-                        return c->last = p;
-        return NULL;
-}
-
-static brook__part_t *part_get(brook_consumer_t *c, const char *topic,
-                               int32_t partition)
-{
-        brook__part_t *p = brook__part_find(c, topic, partition);
-        size_t b;
-
-        if (p)
-                return p;
-        if (c->nparts == c->parts_cap) {
-                size_t cap = c->parts_cap ? c->parts_cap * 2 : 64;
-                brook__part_t **a = realloc(c->parts, cap * sizeof(*a));
-
-                if (!a)
-                        return NULL;
-                c->parts = a;
-                c->parts_cap = cap;
-        }
-        if (!(p = calloc(1, sizeof(*p))) || !(p->topic = strdup(topic))) {
-                free(p);
-                return NULL;
-        }
-        p->partition = partition;
-        p->done_next = -1;
-        p->committed = -1;
-        p->confirmed = -1;
-        b = part_hash(topic, partition);
-        p->hnext = c->buckets[b];
-        c->buckets[b] = p;
-        c->parts[c->nparts++] = p;
-        return p;
-}
-
-/* ------------------------------------------------------------------ */
-/* units                                                               */
-
-static void unit_free(brook__unit_t *u)
-{
-        if (!u)
-                return;
-        free(u->msgs);
-        free(u->view);
-        free(u);
-}
-
-/* Destroy the unit's messages (and what the decoder made of them). */
-static void unit_drop_msgs(brook_consumer_t *c, brook__unit_t *u)
-{
-        size_t i;
-
-        for (i = 0; i < u->cnt; i++) {
-                brook_msg_t *m = &u->msgs[i];
-
-                if (m->decoded && c->h.decoded_free)
-                        c->h.decoded_free(m->decoded, c->opaque);
-                brook__msg_release(m);
-                rd_kafka_message_destroy(m->rkm);
-        }
-        c->held_bytes -= u->bytes;
-        u->cnt = 0;
-        u->bytes = 0;
-}
-
-void brook__unit_retire(brook_consumer_t *c, brook__unit_t *u)
-{
-        brook__part_t *p = u->part;
-
-        assert(!u->orphan && p->unit == u);
-        unit_drop_msgs(c, u);
-        p->unit = NULL;
-        if (!p->spare)
-                p->spare = u;
-        else
-                unit_free(u);
-}
-
-/* Detach a unit that is still in use from its (revoked) partition. */
-static void unit_orphan(brook_consumer_t *c, brook__unit_t *u)
-{
-        u->part->unit = NULL;
-        u->orphan = 1;
-        u->next = c->orphans;
-        c->orphans = u;
-}
-
-void brook__unit_release_orphans(brook_consumer_t *c)
-{
-        brook__unit_t **pp = &c->orphans;
-
-        while (*pp) {
-                brook__unit_t *u = *pp;
-
-                if (u->state == BROOK__U_RUNNING || u->dlq_pending > 0) {
-                        pp = &u->next;
-                        continue;
-                }
-                *pp = u->next;
-                unit_drop_msgs(c, u);
-                unit_free(u);
-        }
-}
-
-/* Remember the failure counts of @p u's unfinished messages. */
-static void retry_mem_save(brook_consumer_t *c, const brook__unit_t *u)
-{
-        size_t i;
-
-        for (i = 0; i < u->cnt; i++) {
-                const brook_msg_t *m = &u->msgs[i];
-                brook__retry_mem_t *e;
-
-                if (m->fails == 0 || m->state == BROOK__MSG_OK ||
-                    m->state == BROOK__MSG_DEAD)
-                        continue;
-                e = &c->retry_mem[c->retry_mem_next];
-                c->retry_mem_next = (c->retry_mem_next + 1) % BROOK__RETRY_MEM;
-                if (!e->part)
-                        c->retry_mem_cnt++;
-                e->part = u->part;
-                e->offset = m->rkm->offset;
-                e->fails = m->fails;
-        }
-}
-
-/* Restore remembered failure counts into a new unit's messages. */
-static void retry_mem_load(brook_consumer_t *c, brook__unit_t *u)
-{
-        size_t i, j;
-
-        for (j = 0; j < BROOK__RETRY_MEM && c->retry_mem_cnt > 0; j++) {
-                brook__retry_mem_t *e = &c->retry_mem[j];
-
-                if (e->part != u->part ||
-                    e->offset < u->msgs[0].rkm->offset ||
-                    e->offset > u->msgs[u->cnt - 1].rkm->offset)
-                        continue;
-                for (i = 0; i < u->cnt; i++)
-                        if (u->msgs[i].rkm->offset == e->offset)
-                                u->msgs[i].fails = e->fails;
-                e->part = NULL;
-                c->retry_mem_cnt--;
-        }
-}
-
-/* Close the partition's next batch into a unit, if it has none. */
-static int part_close(brook_consumer_t *c, brook__part_t *p)
-{
-        brook__unit_t *u = p->spare;
-        rd_kafka_message_t **tmp;
-        size_t n, i, need = BROOK__MIN(p->acc.cnt, c->lim.size);
-
-        assert(!p->unit && p->acc.cnt > 0);
-        if (u)
-                p->spare = NULL;
-        else if (!(u = calloc(1, sizeof(*u))))
-                return -1;
-        if (u->cap < need) {
-                brook_msg_t *m = realloc(u->msgs, need * sizeof(*m));
-                brook_msg_t **v = m ? realloc(u->view, need * sizeof(*v))
-                                    : NULL;
-
-                if (m)
-                        u->msgs = m;
-                if (!m || !v) {
-                        unit_free(u);
-                        return -1;
-                }
-                u->view = v;
-                u->cap = need;
-        }
-        /* Take the prefix straight into the view array, then wrap. */
-        tmp = (rd_kafka_message_t **)u->view;
-        n = brook__acc_take(&p->acc, &c->lim, tmp, need, &u->bytes);
-        for (i = n; i-- > 0;) {
-                rd_kafka_message_t *rkm = tmp[i];
-
-                memset(&u->msgs[i], 0, sizeof(u->msgs[i]));
-                u->msgs[i].rkm = rkm;
-                u->msgs[i].owner = u;
-        }
-        u->part = p;
-        u->cnt = n;
-        if (c->retry_mem_cnt > 0)
-                retry_mem_load(c, u);
-        u->state = BROOK__U_READY;
-        u->attempt = 0;
-        u->retry_at_us = 0;
-        u->dlq_pending = 0;
-        u->dlq_retries = 0;
-        u->orphan = 0;
-        u->timeout_reported = 0;
-        u->next = NULL;
-        p->unit = u;
-        if (c->ready_tail)
-                c->ready_tail->next = u;
-        else
-                c->ready_head = u;
-        c->ready_tail = u;
-        return 0;
-}
-
-static void maybe_close(brook_consumer_t *c, brook__part_t *p, int64_t now,
-                        int force)
-{
-        if (p->unit || !p->owned || c->stopping || !p->acc.cnt)
-                return;
-        if (!force && !brook__acc_ready(&p->acc, &c->lim, now))
-                return;
-        if (part_close(c, p))
-                brook__consumer_set_fatal(
-                    c, brook__error_new(BROOK_ERR_NO_MEM, 1, 0,
-                                        "out of memory closing a batch"));
-}
-
-void brook__enqueue(brook_consumer_t *c, brook__unit_t *u)
-{
-        u->next = NULL;
-        if (c->ready_tail)
-                c->ready_tail->next = u;
-        else
-                c->ready_head = u;
-        c->ready_tail = u;
-}
-
-/* ------------------------------------------------------------------ */
 /* errors                                                              */
 
 void brook__consumer_set_fatal(brook_consumer_t *c, brook_error_t *err)
@@ -338,13 +88,13 @@ void brook__consumer_set_fatal(brook_consumer_t *c, brook_error_t *err)
                 return;
         }
         c->fatal = err;
-        brook__log(&c->log, BROOK_LOG_ERROR, "consumer.fatal", "error=%s code=%s",
+        brook__log(&c->log, BROOK_LOG_ERROR, "consumer.fatal",
+                   "error=%s code=%s",
                    brook__logq(rq, sizeof(rq), brook_error_string(err)),
                    brook_err2name(brook_error_code(err)));
 }
 
-static void error_cb(rd_kafka_t *rk, int err, const char *reason,
-                     void *opaque)
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
         brook_consumer_t *c = opaque;
         char rq[600], fs[512];
@@ -410,30 +160,29 @@ static void msg_error(brook_consumer_t *c, rd_kafka_message_t *rkm)
         case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
         case RD_KAFKA_RESP_ERR_INVALID_GROUP_ID:
                 brook__consumer_set_fatal(
-                    c, brook__error_new(
-                           rkm->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
-                               ? BROOK_ERR_UNKNOWN_TOPIC
-                               : BROOK_ERR_KAFKA,
-                           1, 0, "%s%s%s: %s (%s)", *topic ? "topic " : "",
-                           topic, *topic ? "" : "consumer",
-                           rd_kafka_message_errstr(rkm),
-                           rd_kafka_err2name(rkm->err)));
+                    c,
+                    brook__error_new(
+                        rkm->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
+                            ? BROOK_ERR_UNKNOWN_TOPIC
+                            : BROOK_ERR_KAFKA,
+                        1, 0, "%s%s%s: %s (%s)", *topic ? "topic " : "", topic,
+                        *topic ? "" : "consumer", rd_kafka_message_errstr(rkm),
+                        rd_kafka_err2name(rkm->err)));
                 return;
         default:
-                brook__log(&c->log, BROOK_LOG_WARN, "consume.error",
-                           "topic=%s partition=%d error=%s reason=%s", topic,
-                           (int)rkm->partition, rd_kafka_err2name(rkm->err),
-                           brook__logq(rq, sizeof(rq),
-                                       rd_kafka_message_errstr(rkm)));
+                brook__log(
+                    &c->log, BROOK_LOG_WARN, "consume.error",
+                    "topic=%s partition=%d error=%s reason=%s", topic,
+                    (int)rkm->partition, rd_kafka_err2name(rkm->err),
+                    brook__logq(rq, sizeof(rq), rd_kafka_message_errstr(rkm)));
         }
 }
 
 /* ------------------------------------------------------------------ */
 /* commits                                                             */
 
-static rd_kafka_topic_partition_list_t *commit_list(brook_consumer_t *c,
-                                                    rd_kafka_topic_partition_list_t
-                                                        *only)
+static rd_kafka_topic_partition_list_t *
+commit_list(brook_consumer_t *c, rd_kafka_topic_partition_list_t *only)
 {
         rd_kafka_topic_partition_list_t *l =
             rd_kafka_topic_partition_list_new(8);
@@ -445,8 +194,8 @@ static rd_kafka_topic_partition_list_t *commit_list(brook_consumer_t *c,
                 if (!p->owned || p->done_next < 0 ||
                     p->done_next <= p->committed)
                         continue;
-                if (only && !rd_kafka_topic_partition_list_find(
-                                only, p->topic, p->partition))
+                if (only && !rd_kafka_topic_partition_list_find(only, p->topic,
+                                                                p->partition))
                         continue;
                 rd_kafka_topic_partition_list_add(l, p->topic, p->partition)
                     ->offset = p->done_next;
@@ -517,8 +266,8 @@ static void commit_async(brook_consumer_t *c)
 
         c->commit_dirty = 0;
         if (l->cnt > 0) {
-                err = rd_kafka_commit_queue(c->rk, l, c->commit_q, commit_cb,
-                                            c);
+                err =
+                    rd_kafka_commit_queue(c->rk, l, c->commit_q, commit_cb, c);
                 if (err) {
                         brook__log(&c->log, BROOK_LOG_WARN, "commit.failed",
                                    "error=%s next=retry",
@@ -534,7 +283,8 @@ static void commit_async(brook_consumer_t *c)
 }
 
 /* Record what the broker confirmed of a commit of @p l. */
-static void confirm(brook_consumer_t *c, const rd_kafka_topic_partition_list_t *l)
+static void confirm(brook_consumer_t *c,
+                    const rd_kafka_topic_partition_list_t *l)
 {
         int i;
 
@@ -543,10 +293,10 @@ static void confirm(brook_consumer_t *c, const rd_kafka_topic_partition_list_t *
                                                     l->elems[i].partition);
 
                 if (p && !l->elems[i].err) {
-                        p->committed = BROOK__MAX(p->committed,
-                                                  l->elems[i].offset);
-                        p->confirmed = BROOK__MAX(p->confirmed,
-                                                  l->elems[i].offset);
+                        p->committed =
+                            BROOK__MAX(p->committed, l->elems[i].offset);
+                        p->confirmed =
+                            BROOK__MAX(p->confirmed, l->elems[i].offset);
                 }
         }
 }
@@ -579,8 +329,8 @@ static void commit_sync(brook_consumer_t *c,
                         err = RD_KAFKA_RESP_ERR__TIMED_OUT;
                         break;
                 }
-                ev = rd_kafka_queue_poll(q, (int)BROOK__MIN(left / 1000 + 1,
-                                                            1000));
+                ev = rd_kafka_queue_poll(
+                    q, (int)BROOK__MIN(left / 1000 + 1, 1000));
                 if (!ev)
                         continue;
                 if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_OFFSET_COMMIT)
@@ -611,8 +361,8 @@ static int64_t broker_deadline(const brook_consumer_t *c)
 {
         /* With every broker down nothing can be committed: do not wait. */
         if (c->down_since_us)
-                return brook__now_us() + BROOK__MIN(c->shutdown_timeout_us,
-                                                    1000000);
+                return brook__now_us() +
+                       BROOK__MIN(c->shutdown_timeout_us, 1000000);
         return brook__now_us() + c->shutdown_timeout_us;
 }
 
@@ -656,15 +406,15 @@ static void handle_completion(brook_consumer_t *c, brook__unit_t *u)
                            (long long)(c->handler_timeout_us / 1000));
         if (c->handler_timeout_us && dur > c->handler_timeout_us &&
             !u->timeout_reported)
-                brook__tel_batch_exception(
-                    c->tel, p->topic, p->partition,
-                    brook_batch_first_offset(&u->batch),
-                    brook_batch_last_offset(&u->batch), u->batch.cnt,
-                    "timeout", "batch.handler.timeout.ms exceeded");
+                brook__tel_batch_exception(c->tel, p->topic, p->partition,
+                                           brook_batch_first_offset(&u->batch),
+                                           brook_batch_last_offset(&u->batch),
+                                           u->batch.cnt, "timeout",
+                                           "batch.handler.timeout.ms exceeded");
         c->n_batches++;
         brook__ack_decide(c, u); /* may retire (free) u */
         if (!p->unit)
-                maybe_close(c, p, brook__now_us(), 0);
+                brook__maybe_close(c, p, brook__now_us(), 0);
         /* Commit right after the batch, before the next one starts. */
         maybe_commit(c, brook__now_us());
 }
@@ -728,7 +478,7 @@ static void timers(brook_consumer_t *c, int64_t now)
                         continue;
                 if (!u) {
                         /* Over budget: close partial batches early. */
-                        maybe_close(c, p, now, over);
+                        brook__maybe_close(c, p, now, over);
                         continue;
                 }
                 if ((u->state == BROOK__U_BACKOFF ||
@@ -778,15 +528,16 @@ static int64_t next_deadline(brook_consumer_t *c)
                 if (!p->owned)
                         continue;
                 if (!p->unit)
-                        d = BROOK__MIN(d, brook__acc_deadline(&p->acc, &c->lim));
+                        d = BROOK__MIN(d,
+                                       brook__acc_deadline(&p->acc, &c->lim));
                 else if (p->unit->retry_at_us)
                         d = BROOK__MIN(d, p->unit->retry_at_us);
         }
         return d;
 }
 
-static void set_paused(brook_consumer_t *c,
-                       rd_kafka_topic_partition_list_t *l, int pause)
+static void set_paused(brook_consumer_t *c, rd_kafka_topic_partition_list_t *l,
+                       int pause)
 {
         rd_kafka_resp_err_t err;
 
@@ -796,8 +547,8 @@ static void set_paused(brook_consumer_t *c,
                     : rd_kafka_resume_partitions(c->rk, l);
         if (err)
                 brook__log(&c->log, BROOK_LOG_WARN,
-                           pause ? "pause.failed" : "resume.failed",
-                           "error=%s", rd_kafka_err2name(err));
+                           pause ? "pause.failed" : "resume.failed", "error=%s",
+                           rd_kafka_err2name(err));
 }
 
 static void update_pause(brook_consumer_t *c)
@@ -835,9 +586,8 @@ static void update_pause(brook_consumer_t *c)
                 u = p->unit;
                 /* A partition waiting to retry or for its dead letters
                  * stops fetching. */
-                want = global ||
-                       (u && (u->state == BROOK__U_BACKOFF ||
-                              u->state == BROOK__U_DLQ_WAIT));
+                want = global || (u && (u->state == BROOK__U_BACKOFF ||
+                                        u->state == BROOK__U_DLQ_WAIT));
                 if (want == p->paused)
                         continue;
                 p->paused = want;
@@ -953,15 +703,15 @@ static void part_release(brook_consumer_t *c, brook__part_t *p)
         if (u) {
                 unqueue(c, u);
                 if (u->state == BROOK__U_RUNNING || u->dlq_pending > 0) {
-                        unit_orphan(c, u);
+                        brook__unit_orphan(c, u);
                 } else {
-                        retry_mem_save(c, u);
-                        unit_drop_msgs(c, u);
+                        brook__retry_mem_save(c, u);
+                        brook__unit_drop_msgs(c, u);
                         p->unit = NULL;
                         if (!p->spare)
                                 p->spare = u;
                         else
-                                unit_free(u);
+                                brook__unit_free(u);
                 }
         }
         part_reset(c, p);
@@ -970,8 +720,8 @@ static void part_release(brook_consumer_t *c, brook__part_t *p)
                 c->h.partitions(p->topic, p->partition, 0, c->opaque);
 }
 
-static void parts_revoke(brook_consumer_t *c, rd_kafka_topic_partition_list_t *l,
-                   int lost)
+static void parts_revoke(brook_consumer_t *c,
+                         rd_kafka_topic_partition_list_t *l, int lost)
 {
         int i;
 
@@ -1001,13 +751,14 @@ static void parts_revoke(brook_consumer_t *c, rd_kafka_topic_partition_list_t *l
         }
 }
 
-static void parts_assign(brook_consumer_t *c, rd_kafka_topic_partition_list_t *l)
+static void parts_assign(brook_consumer_t *c,
+                         rd_kafka_topic_partition_list_t *l)
 {
         int i;
 
         for (i = 0; i < l->cnt; i++) {
-                brook__part_t *p =
-                    part_get(c, l->elems[i].topic, l->elems[i].partition);
+                brook__part_t *p = brook__part_get(c, l->elems[i].topic,
+                                                   l->elems[i].partition);
 
                 if (!p) {
                         brook__consumer_set_fatal(
@@ -1114,10 +865,10 @@ static rd_kafka_conf_t *kafka_conf(brook_consumer_t *c, char *errstr,
                                               BROOK__SCOPE_CONSUMER),
                               es, sizeof(es)) ||
             rd_kafka_conf_set(rkc, "group.id", c->group, es, sizeof(es)) ||
-            rd_kafka_conf_set(rkc, "client.id",
-                              brook__conf_str(c->conf, "client.id",
-                                              BROOK__SCOPE_CONSUMER),
-                              es, sizeof(es)))
+            rd_kafka_conf_set(
+                rkc, "client.id",
+                brook__conf_str(c->conf, "client.id", BROOK__SCOPE_CONSUMER),
+                es, sizeof(es)))
                 goto fail;
         for (i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
                 if (rd_kafka_conf_set(rkc, defaults[i][0], defaults[i][1], es,
@@ -1170,7 +921,8 @@ static void read_settings(brook_consumer_t *c)
             brook__conf_int(k, "batch.handler.timeout.ms", s) * 1000;
         c->ack = brook__conf_enum(k, "ack.strategy", s);
         c->backoff_us = brook__conf_int(k, "retry.backoff.ms", s) * 1000;
-        c->backoff_max_us = brook__conf_int(k, "retry.backoff.max.ms", s) * 1000;
+        c->backoff_max_us =
+            brook__conf_int(k, "retry.backoff.max.ms", s) * 1000;
         c->max_retries = (int)brook__conf_int(k, "dead.letter.max.retries", s);
         c->dlq_skip = brook__conf_enum(k, "dead.letter.policy", s) == 1;
         c->commit_interval_us =
@@ -1180,8 +932,8 @@ static void read_settings(brook_consumer_t *c)
         c->unavailable_timeout_us =
             brook__conf_int(k, "broker.unavailable.timeout.ms", s) * 1000;
         /* Single-message mode: a message handler alone, no batch settings. */
-        c->single = !c->h.batch && !c->async &&
-                    !brook__conf_is_set(k, "batch.size");
+        c->single =
+            !c->h.batch && !c->async && !brook__conf_is_set(k, "batch.size");
         if (c->single) {
                 c->lim.size = 1;
                 c->lim.timeout_us = 0;
@@ -1223,16 +975,16 @@ brook_consumer_t *brook_consumer_new(const brook_conf_t *conf,
         }
         if (!valid_group_id(
                 brook__conf_str(conf, "group.id", BROOK__SCOPE_CONSUMER))) {
-                brook__errstr(errstr, errstr_size,
-                              "group.id: \"%s\" is not a valid group id "
-                              "(required; 1..249 characters of "
-                              "[a-zA-Z0-9._-])",
-                              brook__conf_str(conf, "group.id",
-                                              BROOK__SCOPE_CONSUMER));
+                brook__errstr(
+                    errstr, errstr_size,
+                    "group.id: \"%s\" is not a valid group id "
+                    "(required; 1..249 characters of "
+                    "[a-zA-Z0-9._-])",
+                    brook__conf_str(conf, "group.id", BROOK__SCOPE_CONSUMER));
                 return NULL;
         }
         if (!(c = calloc(1, sizeof(*c))) || !(c->conf = brook_conf_dup(conf)) ||
-            !(c->buckets = calloc(NBUCKETS, sizeof(*c->buckets)))) {
+            !(c->buckets = calloc(BROOK__NBUCKETS, sizeof(*c->buckets)))) {
                 brook__errstr(errstr, errstr_size, "out of memory");
                 if (c)
                         brook_conf_destroy(c->conf);
@@ -1241,16 +993,15 @@ brook_consumer_t *brook_consumer_new(const brook_conf_t *conf,
         }
         c->h = *handlers;
         c->opaque = opaque;
-        c->group = strdup(brook__conf_str(conf, "group.id",
-                                          BROOK__SCOPE_CONSUMER));
+        c->group =
+            strdup(brook__conf_str(conf, "group.id", BROOK__SCOPE_CONSUMER));
         pthread_mutex_init(&c->upd_lock, NULL);
         read_settings(c);
         brook__logger_init(&c->log, c->conf, "consumer");
         snprintf(c->log.ident, sizeof(c->log.ident), "group=%s", c->group);
-        if (!(c->tel = brook__tel_new(c->conf, BROOK__SCOPE_CONSUMER,
-                                      "consumer", c->group, &c->log,
-                                      BROOK__TEL_F_SINGLE_WRITER, errstr,
-                                      errstr_size)))
+        if (!(c->tel = brook__tel_new(
+                  c->conf, BROOK__SCOPE_CONSUMER, "consumer", c->group, &c->log,
+                  BROOK__TEL_F_SINGLE_WRITER, errstr, errstr_size)))
                 goto fail;
 
         if (!(rkc = kafka_conf(c, errstr, errstr_size)))
@@ -1347,10 +1098,10 @@ static void check_brokers(brook_consumer_t *c, int64_t now)
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
                 rd_kafka_metadata_destroy(md);
                 if (c->down_since_us)
-                        brook__log(&c->log, BROOK_LOG_INFO, "brokers.up",
-                                   "down_ms=%lld",
-                                   (long long)((now - c->down_since_us) /
-                                               1000));
+                        brook__log(
+                            &c->log, BROOK_LOG_INFO, "brokers.up",
+                            "down_ms=%lld",
+                            (long long)((now - c->down_since_us) / 1000));
                 c->down_since_us = 0;
                 c->suspect_since_us = 0;
                 return;
@@ -1403,7 +1154,7 @@ static void ingest(brook_consumer_t *c, rd_kafka_message_t *rkm, int64_t now)
         }
         c->held_bytes += brook__rkm_bytes(rkm);
         c->n_msgs++;
-        maybe_close(c, p, now, 0);
+        brook__maybe_close(c, p, now, 0);
 }
 
 static int poll_timeout_ms(brook_consumer_t *c, int64_t now)
@@ -1438,12 +1189,12 @@ static void loop_once(brook_consumer_t *c, rd_kafka_message_t **msgs)
         brook__tel_tick(c->tel, now);
         if (c->fatal || atomic_load(&c->stop_req))
                 return;
-        n = rd_kafka_consume_batch_queue(c->rkqu, poll_timeout_ms(c, now),
-                                         msgs, POLL_MAX_MSGS);
+        n = rd_kafka_consume_batch_queue(c->rkqu, poll_timeout_ms(c, now), msgs,
+                                         POLL_MAX_MSGS);
         now = brook__now_us();
         if (n < 0) {
-                brook__log(&c->log, BROOK_LOG_WARN, "consume.error",
-                           "error=%s", rd_kafka_err2name(rd_kafka_last_error()));
+                brook__log(&c->log, BROOK_LOG_WARN, "consume.error", "error=%s",
+                           rd_kafka_err2name(rd_kafka_last_error()));
                 return;
         }
         for (i = 0; i < n; i++)
@@ -1469,8 +1220,8 @@ static void close_bounded(brook_consumer_t *c, int64_t deadline_us)
 
         error = rd_kafka_consumer_close_queue(c->rk, c->rkqu);
         if (error) {
-                brook__log(&c->log, BROOK_LOG_WARN, "close.failed",
-                           "error=%s", rd_kafka_error_string(error));
+                brook__log(&c->log, BROOK_LOG_WARN, "close.failed", "error=%s",
+                           rd_kafka_error_string(error));
                 rd_kafka_error_destroy(error);
                 c->unclean_close = 1;
                 return;
@@ -1522,12 +1273,11 @@ static void shutdown_consumer(brook_consumer_t *c)
                 if (c->parts[i]->owned)
                         part_release(c, c->parts[i]);
         brook__tel_flush(c->tel); /* last StatsD send and summary */
-        brook__log(&c->log, BROOK_LOG_INFO, "consumer.stopped",
-                   "messages=%llu batches=%llu failed=%llu dead=%llu",
-                   (unsigned long long)c->n_msgs,
-                   (unsigned long long)c->n_batches,
-                   (unsigned long long)c->n_failed,
-                   (unsigned long long)c->n_dead);
+        brook__log(
+            &c->log, BROOK_LOG_INFO, "consumer.stopped",
+            "messages=%llu batches=%llu failed=%llu dead=%llu",
+            (unsigned long long)c->n_msgs, (unsigned long long)c->n_batches,
+            (unsigned long long)c->n_failed, (unsigned long long)c->n_dead);
 }
 
 brook_error_t *brook_consumer_run(brook_consumer_t *c)
@@ -1550,8 +1300,10 @@ brook_error_t *brook_consumer_run(brook_consumer_t *c)
                    "mode=%s ack_strategy=%d max_in_flight=%d",
                    c->lim.size, (long long)(c->lim.timeout_us / 1000),
                    c->lim.max_bytes,
-                   c->single ? "single" : c->async ? "async" : "sync", c->ack,
-                   c->max_inflight);
+                   c->single  ? "single"
+                   : c->async ? "async"
+                              : "sync",
+                   c->ack, c->max_inflight);
         while (!c->fatal && !atomic_load(&c->stop_req))
                 loop_once(c, msgs);
         free(msgs);
@@ -1634,12 +1386,12 @@ void brook_consumer_destroy(brook_consumer_t *c)
 
                 if (p->unit) {
                         unqueue(c, p->unit);
-                        unit_drop_msgs(c, p->unit);
-                        unit_free(p->unit);
+                        brook__unit_drop_msgs(c, p->unit);
+                        brook__unit_free(p->unit);
                 }
                 part_reset(c, p);
                 brook__acc_free(&p->acc);
-                unit_free(p->spare);
+                brook__unit_free(p->spare);
                 free(p->topic);
                 free(p);
         }
@@ -1647,18 +1399,18 @@ void brook_consumer_destroy(brook_consumer_t *c)
                 brook__unit_t *u = c->orphans;
 
                 c->orphans = u->next;
-                unit_drop_msgs(c, u);
-                unit_free(u);
+                brook__unit_drop_msgs(c, u);
+                brook__unit_free(u);
         }
         if (c->commit_q)
                 rd_kafka_queue_destroy(c->commit_q);
         if (c->rkqu)
                 rd_kafka_queue_destroy(c->rkqu);
         if (c->rk) {
-                rd_kafka_destroy_flags(c->rk,
-                                       c->unclean_close
-                                           ? RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE
-                                           : 0);
+                rd_kafka_destroy_flags(
+                    c->rk, c->unclean_close
+                               ? RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE
+                               : 0);
         }
         brook__tel_destroy(c->tel); /* after librdkafka: no stats_cb left */
         brook_error_destroy(c->fatal);

@@ -32,9 +32,11 @@ typedef struct brook__dlq_s brook__dlq_t;
 typedef struct brook__pool_s brook__pool_t;
 
 /* ack.strategy, in table order. */
-enum { BROOK__ACK_ALL_OR_NOTHING = 0,
-       BROOK__ACK_BEST_EFFORT = 1,
-       BROOK__ACK_LAST_SUCCESSFUL = 2 };
+enum {
+        BROOK__ACK_ALL_OR_NOTHING = 0,
+        BROOK__ACK_BEST_EFFORT = 1,
+        BROOK__ACK_LAST_SUCCESSFUL = 2
+};
 
 /* Unit (a closed batch being worked) states. */
 enum {
@@ -79,6 +81,9 @@ struct brook__unit_s {
  * message that keeps failing reaches the dead-letter topic even when its
  * partition comes back to us (and is not retried from zero each time). */
 #define BROOK__RETRY_MEM 4096
+
+/* Partition hash table size. */
+#define BROOK__NBUCKETS 1024
 typedef struct brook__retry_mem_s {
         brook__part_t *part; /* NULL: free slot */
         int64_t offset;
@@ -88,8 +93,8 @@ typedef struct brook__retry_mem_s {
 struct brook__part_s {
         char *topic;
         int32_t partition;
-        int owned;      /* in our assignment */
-        int paused;     /* fetching paused by us */
+        int owned;  /* in our assignment */
+        int paused; /* fetching paused by us */
         brook__acc_t acc;
         brook__unit_t *unit;  /* the unit in progress, or NULL */
         brook__unit_t *spare; /* a finished unit kept for reuse */
@@ -112,7 +117,7 @@ struct brook_consumer_s {
 
         /* settings (run() thread; batch ones change at batch boundaries) */
         brook__limits_t lim;
-        int single;     /* single-message mode */
+        int single; /* single-message mode */
         int async;
         int ordered;
         int max_conc;
@@ -160,7 +165,7 @@ struct brook_consumer_s {
         int commit_dirty;
         int64_t last_commit_us;
         int64_t commit_retry_at_us; /* after a failed commit */
-        int commit_fail_err;              /* last logged commit error */
+        int commit_fail_err;        /* last logged commit error */
         int64_t commit_fail_logged_us;
 
         brook__retry_mem_t retry_mem[BROOK__RETRY_MEM]; /* ring */
@@ -176,7 +181,20 @@ struct brook_consumer_s {
         uint64_t n_msgs, n_batches, n_failed, n_dead;
 };
 
-/* consumer.c */
+/* consumer_units.c */
+brook__part_t *brook__part_get(brook_consumer_t *c, const char *topic,
+                               int32_t partition);
+void brook__unit_free(brook__unit_t *u);
+/* Destroy the unit's messages (and what the decoder made of them). */
+void brook__unit_drop_msgs(brook_consumer_t *c, brook__unit_t *u);
+/* Detach a unit that is still in use from its (revoked) partition. */
+void brook__unit_orphan(brook_consumer_t *c, brook__unit_t *u);
+/* Remember the failure counts of @p u's unfinished messages. */
+void brook__retry_mem_save(brook_consumer_t *c, const brook__unit_t *u);
+/* Close the partition's next batch into a unit, if it has none and its
+ * accumulator is ready (or @p force). */
+void brook__maybe_close(brook_consumer_t *c, brook__part_t *p, int64_t now,
+                        int force);
 brook__part_t *brook__part_find(brook_consumer_t *c, const char *topic,
                                 int32_t partition);
 void brook__unit_retire(brook_consumer_t *c, brook__unit_t *u);

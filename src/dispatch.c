@@ -59,9 +59,9 @@ void brook__prepare_attempt(brook_consumer_t *c, brook__unit_t *u)
                         char reason[300];
                         brook_err_t err;
 
-                        err = c->h.decode(m->rkm->payload, m->rkm->len,
-                                          &m->decoded, es, sizeof(es),
-                                          c->opaque);
+                        err =
+                            c->h.decode(m->rkm->payload, m->rkm->len,
+                                        &m->decoded, es, sizeof(es), c->opaque);
                         if (err == BROOK_OK)
                                 continue;
                         snprintf(reason, sizeof(reason), "decode: %s",
@@ -307,8 +307,7 @@ brook__pool_t *brook__pool_new(brook_consumer_t *c, char *errstr,
         }
         for (i = 0; i < n; i++) {
                 if (pthread_create(&pool->threads[i], NULL,
-                                   i < pool->nbatch ? batch_thread
-                                                    : msg_thread,
+                                   i < pool->nbatch ? batch_thread : msg_thread,
                                    pool)) {
                         brook__errstr(errstr, errstr_size,
                                       "cannot start worker thread %d of %d",

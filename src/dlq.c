@@ -49,16 +49,15 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
         }
         if (rkm->err) {
                 m->state = BROOK__MSG_DLQ_RETRY;
-                u->retry_at_us = brook__now_us() + brook__backoff_us(c,
-                                                        ++u->dlq_retries);
-                brook__log(&c->log, BROOK_LOG_ERROR, "dead_letter.failed",
-                           "topic=%s partition=%d offset=%lld "
-                           "dead_letter_topic=%s error=%s next=retry",
-                           u->part->topic, (int)u->part->partition,
-                           (long long)m->rkm->offset,
-                           rd_kafka_topic_name(rkm->rkt),
-                           brook__logq(rq, sizeof(rq),
-                                       rd_kafka_err2str(rkm->err)));
+                u->retry_at_us =
+                    brook__now_us() + brook__backoff_us(c, ++u->dlq_retries);
+                brook__log(
+                    &c->log, BROOK_LOG_ERROR, "dead_letter.failed",
+                    "topic=%s partition=%d offset=%lld "
+                    "dead_letter_topic=%s error=%s next=retry",
+                    u->part->topic, (int)u->part->partition,
+                    (long long)m->rkm->offset, rd_kafka_topic_name(rkm->rkt),
+                    brook__logq(rq, sizeof(rq), rd_kafka_err2str(rkm->err)));
                 brook__tel_dead_letter(c->tel, m, rd_kafka_err2str(rkm->err),
                                        rd_kafka_topic_name(rkm->rkt), -1, -1,
                                        0);
@@ -72,17 +71,17 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
                         c->h.dead_letter(m, m->reason ? m->reason : "",
                                          c->opaque);
                 else
-                        brook__log(&c->log, BROOK_LOG_ERROR,
-                                   "dead_letter.sent",
-                                   "topic=%s partition=%d offset=%lld "
-                                   "dead_letter_topic=%s dead_letter_offset=%lld "
-                                   "failures=%d reason=%s",
-                                   u->part->topic, (int)u->part->partition,
-                                   (long long)m->rkm->offset,
-                                   rd_kafka_topic_name(rkm->rkt),
-                                   (long long)rkm->offset, (int)m->fails,
-                                   brook__logq(rq, sizeof(rq),
-                                               m->reason ? m->reason : ""));
+                        brook__log(
+                            &c->log, BROOK_LOG_ERROR, "dead_letter.sent",
+                            "topic=%s partition=%d offset=%lld "
+                            "dead_letter_topic=%s dead_letter_offset=%lld "
+                            "failures=%d reason=%s",
+                            u->part->topic, (int)u->part->partition,
+                            (long long)m->rkm->offset,
+                            rd_kafka_topic_name(rkm->rkt),
+                            (long long)rkm->offset, (int)m->fails,
+                            brook__logq(rq, sizeof(rq),
+                                        m->reason ? m->reason : ""));
         }
         if (u->state == BROOK__U_DLQ_WAIT)
                 brook__ack_progress(c, u);
@@ -147,10 +146,10 @@ brook__dlq_t *brook__dlq_new(brook_consumer_t *c, const char *topic_template,
                               sizeof(es)) ||
             rd_kafka_conf_set(rkc, "partitioner", "murmur2_random", es,
                               sizeof(es)) ||
-            rd_kafka_conf_set(rkc, "client.id",
-                              brook__conf_str(c->conf, "client.id",
-                                              BROOK__SCOPE_CONSUMER),
-                              es, sizeof(es))) {
+            rd_kafka_conf_set(
+                rkc, "client.id",
+                brook__conf_str(c->conf, "client.id", BROOK__SCOPE_CONSUMER),
+                es, sizeof(es))) {
                 brook__errstr(errstr, errstr_size, "dead-letter producer: %s",
                               es);
                 rd_kafka_conf_destroy(rkc);
@@ -190,8 +189,8 @@ static void topic_name(const brook__dlq_t *d, const char *src, char *out,
                                       "%.*s%s", (int)(q - p), p, src);
                 p = q + 7;
         }
-        snprintf(out + (o < size ? o : size - 1), o < size ? size - o : 1,
-                 "%s", p);
+        snprintf(out + (o < size ? o : size - 1), o < size ? size - o : 1, "%s",
+                 p);
 }
 
 static void add_hdr(rd_kafka_headers_t *h, const char *name, const char *fmt,
@@ -241,15 +240,15 @@ void brook__dlq_send(brook_consumer_t *c, brook__unit_t *u, brook_msg_t *m)
             RD_KAFKA_V_KEY(src->key, src->key ? src->key_len : 0),
             RD_KAFKA_V_VALUE(src->payload, src->payload ? src->len : 0),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_TIMESTAMP(ts > 0 ? ts : 0),
-            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(m), RD_KAFKA_V_END);
+            RD_KAFKA_V_TIMESTAMP(ts > 0 ? ts : 0), RD_KAFKA_V_HEADERS(hdrs),
+            RD_KAFKA_V_OPAQUE(m), RD_KAFKA_V_END);
         if (err) {
                 char rq[256];
 
                 rd_kafka_headers_destroy(hdrs);
                 m->state = BROOK__MSG_DLQ_RETRY;
-                u->retry_at_us = brook__now_us() + brook__backoff_us(c,
-                                                        ++u->dlq_retries);
+                u->retry_at_us =
+                    brook__now_us() + brook__backoff_us(c, ++u->dlq_retries);
                 brook__log(&c->log, BROOK_LOG_ERROR, "dead_letter.failed",
                            "topic=%s partition=%d offset=%lld "
                            "dead_letter_topic=%s error=%s next=retry",
@@ -282,7 +281,8 @@ void brook__dlq_destroy(brook__dlq_t *d)
         /* Outstanding dead letters belong to units given up on; their
          * reports must not reach freed memory. */
         d->closing = 1;
-        rd_kafka_purge(d->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_purge(d->rk,
+                       RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         rd_kafka_flush(d->rk, 5000);
         rd_kafka_destroy(d->rk);
         free(d->tmpl);

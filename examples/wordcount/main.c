@@ -12,6 +12,14 @@
  * and one put per word, for comparison) and writes (word, count) to the
  * output topic (string key, 8-byte big-endian count).
  *
+ * Emit on flush: with the store's record cache on (store.cache.max.bytes,
+ * default 10 MB) the counter registers a flush listener and forwards the
+ * latest count of each word when the cache flushes (every commit, or when
+ * the cache is full), as Kafka Streams' count() does with caching; so a
+ * hot word costs one changelog and one output record per commit interval,
+ * not one per occurrence. With caching off it forwards one record per
+ * word per batch.
+ *
  * Why the counts are exact: at-least-once means a crash replays records
  * after the last commit, so a word can reach the counter twice (split runs
  * again and re-sends it; the counter re-reads its input). The counter
@@ -143,8 +151,39 @@ typedef struct wstate_s {
 
 typedef struct counter_s {
         int single;
+        int on_flush; /* the flush listener forwards the counts */
         brook_store_t *store;
 } counter_t;
+
+/* Emit on flush: (word, count) for every word the flush wrote; the count
+ * is the first 8 bytes of the stored value. */
+static brook_err_t count_flushed(brook_ctx_t *ctx, size_t cnt,
+                                 const void *const *keys,
+                                 const size_t *key_lens,
+                                 const void *const *values,
+                                 const size_t *value_lens,
+                                 const int64_t *timestamps, void *opaque)
+{
+        size_t i;
+
+        (void)opaque;
+        for (i = 0; i < cnt; i++) {
+                brook_record_t *out;
+                int64_t count;
+
+                if (!values[i] || value_lens[i] < 8)
+                        continue; /* the counter never deletes */
+                count = brook_int64_from_be(values[i]);
+                out = brook_ctx_record_new(ctx, NULL, keys[i], key_lens[i],
+                                           &count, 8, 0);
+                if (!out)
+                        return BROOK_ERR_NO_MEM;
+                brook_record_set_timestamp(out, timestamps[i]);
+                if (brook_ctx_forward(ctx, out))
+                        return BROOK_ERR_NO_MEM;
+        }
+        return BROOK_OK;
+}
 
 static brook_err_t count_init(brook_ctx_t *ctx, void *opaque, void **statep)
 {
@@ -157,6 +196,8 @@ static brook_err_t count_init(brook_ctx_t *ctx, void *opaque, void **statep)
                 free(c);
                 return BROOK_ERR_NOT_FOUND;
         }
+        c->on_flush = brook_ctx_set_flush_listener(ctx, "counts", count_flushed,
+                                                   NULL) == BROOK_OK;
         *statep = c;
         return BROOK_OK;
 }
@@ -331,7 +372,7 @@ static brook_err_t count_batch(brook_ctx_t *ctx, brook_record_t *const *recs,
                 err = brook_store_put_batch(c->store, i, keys, klens, vals,
                                             vlens);
         }
-        if (err)
+        if (err || c->on_flush)
                 goto done;
         for (j = 0; j < n; j++) {
                 brook_record_t *out;
