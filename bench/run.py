@@ -329,6 +329,22 @@ def charts(cases: List[Case]) -> List[str]:
     return made
 
 
+def update_readme(md: str, base: str) -> None:
+    """Put the latest full table into bench/README.md (between markers)."""
+    path = os.path.join(ROOT, "bench", "README.md")
+    with open(path) as f:
+        text = f.read()
+    start, end = "<!-- results:start -->", "<!-- results:end -->"
+    if start not in text or end not in text:
+        return
+    body = md.replace("](" + base, "](results/" + base)
+    body = body.replace("# brook benchmarks", "### Latest full run:", 1)
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    with open(path, "w") as f:
+        f.write(head + start + "\n" + body + "\n" + end + tail)
+
+
 def main() -> int:
     os.makedirs(OUT, exist_ok=True)
     m = machine()
@@ -352,6 +368,8 @@ def main() -> int:
                                     for p in pngs) + "\n"
     with open(base + ".md", "w") as f:
         f.write(md)
+    if not QUICK and not ONLY:
+        update_readme(md, os.path.basename(base))
     print(md)
     say(f"bench: wrote {base}.json, {base}.md and {len(pngs)} charts")
     failed = [c.name for c in cases if any("error" in r for r in c.runs)]
