@@ -119,11 +119,17 @@ brook__producer_t *brook__producer_new(const brook_conf_t *conf,
                                        const brook__logger_t *log, char *errstr,
                                        size_t errstr_size)
 {
+        /* Throughput defaults (kafka.* overrides them): batches of up to
+         * 10000 records / 1 MB per partition, waiting at most 20 ms to
+         * fill (Kafka Streams' producer waits 100 ms for 16 KB batches);
+         * at most 100000 records / 64 MB queued per stream thread, past
+         * which produce calls wait for deliveries (back-pressure). */
         static const char *defaults[][2] = {
-            {"linger.ms", "5"},
+            {"linger.ms", "20"},
             {"batch.num.messages", "10000"},
-            {"queue.buffering.max.messages", "200000"},
-            {"queue.buffering.max.kbytes", "262144"},
+            {"batch.size", "1048576"},
+            {"queue.buffering.max.messages", "100000"},
+            {"queue.buffering.max.kbytes", "65536"},
             {"partitioner", "murmur2_random"},
         };
         brook__producer_t *p = calloc(1, sizeof(*p));

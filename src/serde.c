@@ -92,6 +92,16 @@ static int utf8_valid(const unsigned char *s, size_t n)
 {
         size_t i = 0;
 
+        /* ASCII, 8 bytes at a time */
+        while (i + 8 <= n) {
+                uint64_t w;
+
+                memcpy(&w, s + i, 8);
+                if (w & 0x8080808080808080ull)
+                        break;
+                i += 8;
+        }
+
         while (i < n) {
                 unsigned char c = s[i];
                 size_t k;
@@ -126,6 +136,11 @@ static int utf8_valid(const unsigned char *s, size_t n)
                 i += k + 1;
         }
         return 1;
+}
+
+int brook__utf8_valid(const void *s, size_t n)
+{
+        return utf8_valid(s, n);
 }
 
 static brook_err_t string_deser(brook_serde_out_t *out, const void *data,
@@ -230,6 +245,17 @@ const brook_serde_t *brook_serde_int32(void)
 const brook_serde_t *brook_serde_int64(void)
 {
         return &serde_int64;
+}
+
+int brook__serde_kind(const brook_serde_t *s)
+{
+        if (s->deser == bytes_same && s->ser == bytes_same)
+                return BROOK__SERDE_BYTES;
+        if (s->deser == string_deser && s->ser == bytes_same)
+                return BROOK__SERDE_STRING;
+        if (s->deser == int64_deser && s->ser == int64_ser)
+                return BROOK__SERDE_INT64;
+        return BROOK__SERDE_CUSTOM;
 }
 
 brook_serde_t *brook_serde_new(const char *name, brook_serializer_t *serialize,

@@ -342,6 +342,44 @@ nomem:
                                 "out of memory on assignment"));
 }
 
+typedef struct resume_set_s resume_set_t;
+static int task_advance(brook__sthread_t *th, brook__task_t *t, int64_t now);
+static void task_ready(brook__sthread_t *th, brook__task_t *t,
+                       resume_set_t *rs);
+
+/*
+ * Open and restore-begin the tasks of the new partitions right away: a
+ * task with nothing to restore starts running before its partitions are
+ * assigned and is never paused. The others' partitions are paused until
+ * their stores are restored (records that slip through are sought back).
+ * Pausing everything and resuming later would cost up to a second per
+ * start: librdkafka 2.0 only notices a resumed partition that is already
+ * in the active fetch state at its broker thread's next 1 s wake-up.
+ */
+static rd_kafka_topic_partition_list_t *
+start_assigned(brook__sthread_t *th, rd_kafka_topic_partition_list_t *l)
+{
+        rd_kafka_topic_partition_list_t *pause =
+            rd_kafka_topic_partition_list_new(l->cnt > 0 ? l->cnt : 1);
+        int64_t now = brook__now_us();
+        int k;
+
+        for (k = 0; k < l->cnt; k++) {
+                brook__task_t *t = NULL;
+
+                if (!part_find(th, l->elems[k].topic, l->elems[k].partition,
+                               &t))
+                        continue;
+                if (t->state == BROOK__TASK_CREATED &&
+                    task_advance(th, t, now) == 1)
+                        task_ready(th, t, NULL);
+                if (t->state != BROOK__TASK_RUNNING)
+                        rd_kafka_topic_partition_list_add(
+                            pause, l->elems[k].topic, l->elems[k].partition);
+        }
+        return pause;
+}
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *l, void *opaque)
 {
@@ -351,15 +389,19 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         rd_kafka_resp_err_t rerr = RD_KAFKA_RESP_ERR_NO_ERROR;
 
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+                rd_kafka_topic_partition_list_t *pause;
+
                 parts_assign(th, l);
+                pause = start_assigned(th, l);
                 if (coop)
                         error = rd_kafka_incremental_assign(rk, l);
                 else
                         rerr = rd_kafka_assign(rk, l);
                 /* Nothing is fetched for a task before its stores are
-                 * restored (records that slip through are sought back). */
-                if (!error && !rerr && l->cnt)
-                        rd_kafka_pause_partitions(rk, l);
+                 * restored. */
+                if (!error && !rerr && pause->cnt)
+                        rd_kafka_pause_partitions(rk, pause);
+                rd_kafka_topic_partition_list_destroy(pause);
         } else {
                 parts_revoke(th, l, rd_kafka_assignment_lost(rk));
                 if (coop)
@@ -379,42 +421,65 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 /* ------------------------------------------------------------------ */
 /* starting tasks                                                      */
 
-/* Resume the task's partitions (seeking back what slipped through). */
-static void resume_task(brook__sthread_t *th, brook__task_t *t)
+/* Partitions of the tasks that became ready in one progress_tasks() pass,
+ * resumed together at its end. */
+struct resume_set_s {
+        rd_kafka_topic_partition_list_t *resume, *seek;
+};
+
+/* Add the task's partitions (and seeks back over what slipped through
+ * before the pause) to @p rs. */
+static void resume_add(resume_set_t *rs, brook__task_t *t)
 {
-        rd_kafka_topic_partition_list_t *l =
-            rd_kafka_topic_partition_list_new((int)t->part_cnt);
-        rd_kafka_topic_partition_list_t *seek =
-            rd_kafka_topic_partition_list_new((int)t->part_cnt);
-        rd_kafka_error_t *error;
         size_t j;
 
+        if (!rs->resume) {
+                rs->resume = rd_kafka_topic_partition_list_new(16);
+                rs->seek = rd_kafka_topic_partition_list_new(16);
+        }
         for (j = 0; j < t->part_cnt; j++) {
                 brook__tpart_t *p = &t->parts[j];
 
                 if (!p->assigned)
                         continue;
-                rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
+                rd_kafka_topic_partition_list_add(rs->resume, p->topic,
+                                                  p->partition);
                 if (p->seek_to >= 0)
-                        rd_kafka_topic_partition_list_add(seek, p->topic,
+                        rd_kafka_topic_partition_list_add(rs->seek, p->topic,
                                                           p->partition)
                             ->offset = p->seek_to;
                 p->seek_to = -1;
         }
-        if (seek->cnt && (error = rd_kafka_seek_partitions(
-                              th->rk, seek, th->s->topic_timeout_ms))) {
-                brook__log(&th->log, BROOK_LOG_WARN, "seek.failed",
-                           "task=%s error=%s", t->id,
+}
+
+/*
+ * Resume everything at once, once the pass's tasks are started: the
+ * fetcher then fills the consumer queue while this thread is free to
+ * drain it. (Resumed one by one while the thread still opened stores, the
+ * queue could pass librdkafka's queued.* thresholds, and a partition over
+ * them is not fetched again for up to a second.)
+ */
+static void resume_flush(brook__sthread_t *th, resume_set_t *rs)
+{
+        rd_kafka_error_t *error;
+
+        if (!rs->resume)
+                return;
+        if (rs->seek->cnt && (error = rd_kafka_seek_partitions(
+                                  th->rk, rs->seek, th->s->topic_timeout_ms))) {
+                brook__log(&th->log, BROOK_LOG_WARN, "seek.failed", "error=%s",
                            rd_kafka_error_string(error));
                 rd_kafka_error_destroy(error);
         }
-        if (l->cnt)
-                rd_kafka_resume_partitions(th->rk, l);
-        rd_kafka_topic_partition_list_destroy(l);
-        rd_kafka_topic_partition_list_destroy(seek);
+        if (rs->resume->cnt)
+                rd_kafka_resume_partitions(th->rk, rs->resume);
+        rd_kafka_topic_partition_list_destroy(rs->resume);
+        rd_kafka_topic_partition_list_destroy(rs->seek);
+        rs->resume = rs->seek = NULL;
 }
 
-static void task_ready(brook__sthread_t *th, brook__task_t *t)
+static void task_ready(brook__sthread_t *th, brook__task_t *t,
+                       resume_set_t *rs)
 {
         char es[600];
 
@@ -424,53 +489,67 @@ static void task_ready(brook__sthread_t *th, brook__task_t *t)
                 return;
         }
         __atomic_add_fetch(&th->s->counters.running, 1, __ATOMIC_RELAXED);
-        resume_task(th, t);
+        if (rs)
+                resume_add(rs, t);
         brook__log(&th->log, BROOK_LOG_INFO, "task.running", "task=%s", t->id);
         notify_task(th, t->id, 1);
+}
+
+/*
+ * Move a task on: take its lock and open its stores (CREATED), begin the
+ * restoration; returns 1 when it is RESTORING with nothing left to
+ * restore (ready to start), 0 when it must wait (lock held, restoring), -1
+ * after a fatal error.
+ */
+static int task_advance(brook__sthread_t *th, brook__task_t *t, int64_t now)
+{
+        char es[600];
+        brook_err_t err;
+
+        if (t->state == BROOK__TASK_CREATED) {
+                if (now < t->lock_retry_us)
+                        return 0;
+                err = brook__task_open(t, es, sizeof(es));
+                if (err == BROOK_ERR_LOCKED) {
+                        /* The previous owner (another thread or
+                         * instance) has not let go yet. */
+                        t->lock_retry_us = now + 100000;
+                        if (now >= t->lock_warn_us) {
+                                brook__log(&th->log, BROOK_LOG_WARN,
+                                           "task.locked",
+                                           "task=%s next=retry error=%s", t->id,
+                                           es);
+                                t->lock_warn_us = now + 10000000;
+                        }
+                        return 0;
+                }
+                if (!err)
+                        err = brook__restore_begin(th, t, es, sizeof(es));
+                if (err) {
+                        brook__streams_set_fatal(
+                            th->s, brook__error_new(err, 1, 0, "task %s: %s",
+                                                    t->id, es));
+                        return -1;
+                }
+        }
+        return t->state == BROOK__TASK_RESTORING && brook__restore_done(t);
 }
 
 static void progress_tasks(brook__sthread_t *th)
 {
         int64_t now = brook__now_us();
-        char es[600];
+        resume_set_t rs = {NULL, NULL};
         size_t i;
 
         for (i = 0; i < th->ntasks && !stopping(th->s); i++) {
-                brook__task_t *t = th->tasks[i];
-                brook_err_t err;
+                int r = task_advance(th, th->tasks[i], now);
 
-                if (t->state == BROOK__TASK_CREATED) {
-                        if (now < t->lock_retry_us)
-                                continue;
-                        err = brook__task_open(t, es, sizeof(es));
-                        if (err == BROOK_ERR_LOCKED) {
-                                /* The previous owner (another thread or
-                                 * instance) has not let go yet. */
-                                t->lock_retry_us = now + 100000;
-                                if (now >= t->lock_warn_us) {
-                                        brook__log(&th->log, BROOK_LOG_WARN,
-                                                   "task.locked",
-                                                   "task=%s next=retry "
-                                                   "error=%s",
-                                                   t->id, es);
-                                        t->lock_warn_us = now + 10000000;
-                                }
-                                continue;
-                        }
-                        if (!err)
-                                err =
-                                    brook__restore_begin(th, t, es, sizeof(es));
-                        if (err) {
-                                brook__streams_set_fatal(
-                                    th->s,
-                                    brook__error_new(err, 1, 0, "task %s: %s",
-                                                     t->id, es));
-                                return;
-                        }
-                }
-                if (t->state == BROOK__TASK_RESTORING && brook__restore_done(t))
-                        task_ready(th, t);
+                if (r < 0)
+                        break;
+                if (r == 1)
+                        task_ready(th, th->tasks[i], &rs);
         }
+        resume_flush(th, &rs);
 }
 
 /* ------------------------------------------------------------------ */
@@ -746,14 +825,31 @@ static brook_err_t pass_consumer(const char *name, const char *value, void *arg)
         return pass_kafka(name, value, arg);
 }
 
-/* Group consumer of a stream thread. */
+/*
+ * Group consumer of a stream thread. Prefetch defaults (kafka.* overrides
+ * them): librdkafka 2.0 stops fetching once the consumer queue passes
+ * queued.min.messages or queued.max.messages.kbytes and resumes only at
+ * its broker thread's next wake-up, up to a second later (librdkafka issue
+ * #2879). So the thresholds are set where a stream thread that keeps up
+ * never reaches them (200000 messages, 32 MB), and fetch.max.bytes (4 MB
+ * per fetch response, librdkafka's default is 50 MB) is what bounds the
+ * memory a thread that keeps up holds in prefetched records. See
+ * docs/STREAMS.md, "Consumer and producer settings".
+ */
 static rd_kafka_t *thread_consumer(brook__sthread_t *th, char *errstr,
                                    size_t errstr_size)
 {
+        static const char *defaults[][2] = {
+            {"auto.offset.reset", "earliest"},
+            {"queued.min.messages", "200000"},
+            {"queued.max.messages.kbytes", "32768"},
+            {"fetch.max.bytes", "4194304"},
+        };
         brook_streams_t *s = th->s;
         rd_kafka_conf_t *rkc = rd_kafka_conf_new();
         char es[512], cid[300];
         rd_kafka_t *rk;
+        size_t i;
 
         snprintf(cid, sizeof(cid), "%s-%s-StreamThread-%d",
                  brook__conf_str(s->conf, "client.id", BROOK__SCOPE_STREAMS),
@@ -763,12 +859,12 @@ static rd_kafka_t *thread_consumer(brook__sthread_t *th, char *errstr,
                                               BROOK__SCOPE_STREAMS),
                               es, sizeof(es)) ||
             rd_kafka_conf_set(rkc, "group.id", s->app_id, es, sizeof(es)) ||
-            rd_kafka_conf_set(rkc, "client.id", cid, es, sizeof(es)) ||
-            rd_kafka_conf_set(rkc, "auto.offset.reset", "earliest", es,
-                              sizeof(es)) ||
-            rd_kafka_conf_set(rkc, "queued.max.messages.kbytes", "16384", es,
-                              sizeof(es)))
+            rd_kafka_conf_set(rkc, "client.id", cid, es, sizeof(es)))
                 goto fail;
+        for (i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+                if (rd_kafka_conf_set(rkc, defaults[i][0], defaults[i][1], es,
+                                      sizeof(es)))
+                        goto fail;
         if (brook__conf_foreach(s->conf, "kafka.", pass_consumer, rkc)) {
                 snprintf(es, sizeof(es), "a kafka.* property was rejected");
                 goto fail;

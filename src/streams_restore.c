@@ -16,6 +16,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "changelog.h"
 #include "checkpoint.h"
@@ -108,6 +109,41 @@ static brook_err_t start_offset(brook__sthread_t *th, brook__task_t *t,
                     errstr, errstr_size);
 }
 
+/*
+ * The changelog's watermarks. A changelog created a moment ago may have
+ * no leader known yet: retriable errors are retried (every 100 ms) within
+ * streams.topic.timeout.ms.
+ */
+static rd_kafka_resp_err_t watermarks(brook__sthread_t *th, const char *topic,
+                                      int32_t partition, int64_t *lo,
+                                      int64_t *hi)
+{
+        int64_t deadline = brook__now_us() +
+                           (int64_t)th->s->topic_timeout_ms * 1000;
+        rd_kafka_resp_err_t err;
+
+        for (;;) {
+                int64_t left = (deadline - brook__now_us()) / 1000;
+
+                err = rd_kafka_query_watermark_offsets(
+                    th->rk, topic, partition, lo, hi,
+                    (int)BROOK__MAX(left, 100));
+                switch (err) {
+                case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+                case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+                case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+                case RD_KAFKA_RESP_ERR_REPLICA_NOT_AVAILABLE:
+                case RD_KAFKA_RESP_ERR__TRANSPORT:
+                        break;
+                default:
+                        return err;
+                }
+                if (brook__now_us() + 100000 >= deadline)
+                        return err;
+                usleep(100000);
+        }
+}
+
 brook_err_t brook__restore_begin(brook__sthread_t *th, brook__task_t *t,
                                  char *errstr, size_t errstr_size)
 {
@@ -145,9 +181,7 @@ brook_err_t brook__restore_begin(brook__sthread_t *th, brook__task_t *t,
                 if ((err = start_offset(th, t, ts, entries, cnt, ckerr, &start,
                                         errstr, errstr_size)))
                         break;
-                rerr = rd_kafka_query_watermark_offsets(th->rk, ts->changelog,
-                                                        t->partition, &lo, &hi,
-                                                        s->topic_timeout_ms);
+                rerr = watermarks(th, ts->changelog, t->partition, &lo, &hi);
                 if (rerr) {
                         brook__errstr(errstr, errstr_size,
                                       "changelog %s [%d]: watermarks: %s",

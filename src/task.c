@@ -543,6 +543,32 @@ static rd_kafka_headers_t *out_headers(const brook_record_t *rec)
         return h;
 }
 
+/*
+ * A built-in serializer inline: bytes and string pass through, int64 is
+ * written big-endian into @p buf (8 bytes). Returns 1 when done, 0 when
+ * the serde table must run (a user serde, or an input it would reject).
+ */
+static int ser_inline(int kind, const void *in, size_t len,
+                      unsigned char *buf, const void **outp, size_t *lenp)
+{
+        switch (kind) {
+        case BROOK__SERDE_BYTES:
+        case BROOK__SERDE_STRING:
+                *outp = len ? in : "";
+                *lenp = len;
+                return 1;
+        case BROOK__SERDE_INT64:
+                if (len != 8)
+                        return 0;
+                brook_int64_to_be(*(const int64_t *)in, buf);
+                *outp = buf;
+                *lenp = 8;
+                return 1;
+        default:
+                return 0;
+        }
+}
+
 static void run_sink(brook__task_t *t, int idx, brook_record_t **recs,
                      size_t cnt)
 {
@@ -550,6 +576,8 @@ static void run_sink(brook__task_t *t, int idx, brook_record_t **recs,
         const brook__node_t *n = env->topo->nodes[idx];
         rd_kafka_topic_t *rkt = brook__producer_topic(env->prod, n->topic);
         int32_t nparts = env->sink_parts[idx];
+        int kkind = brook__serde_kind(&n->kserde);
+        int vkind = brook__serde_kind(&n->vserde);
         char es[512];
         size_t i;
 
@@ -563,17 +591,21 @@ static void run_sink(brook__task_t *t, int idx, brook_record_t **recs,
                 const void *kb = NULL, *vb = NULL;
                 size_t kl = 0, vl = 0;
                 int32_t part = RD_KAFKA_PARTITION_UA;
+                unsigned char kbuf[8], vbuf[8];
                 brook_err_t err;
 
                 if (r->key &&
+                    !ser_inline(kkind, r->key, r->klen, kbuf, &kb, &kl) &&
                     brook__serde_run(&n->kserde, 1, r->key, r->klen, &t->arena,
                                      &kb, &kl, NULL, es, sizeof(es))) {
                         brook__task_fail_record(t, idx, r, es);
                         continue;
                 }
-                if (r->value && brook__serde_run(&n->vserde, 1, r->value,
-                                                 r->vlen, &t->arena, &vb, &vl,
-                                                 NULL, es, sizeof(es))) {
+                if (r->value &&
+                    !ser_inline(vkind, r->value, r->vlen, vbuf, &vb, &vl) &&
+                    brook__serde_run(&n->vserde, 1, r->value, r->vlen,
+                                     &t->arena, &vb, &vl, NULL, es,
+                                     sizeof(es))) {
                         brook__task_fail_record(t, idx, r, es);
                         continue;
                 }
@@ -721,22 +753,36 @@ void brook__task_punctuate_wall(brook__task_t *t, int64_t now_ms)
         }
 }
 
-/* Deserialize one message into a record; NULL when it failed. */
+/*
+ * A built-in deserializer inline (zero copy): bytes, and strings that are
+ * valid UTF-8. Returns 1 when done, 0 when the serde table must run (a
+ * user serde, int64, or an input it will reject with its reason).
+ */
+static int deser_inline(int kind, const void *in, size_t len,
+                        const void **outp, size_t *lenp)
+{
+        if (kind != BROOK__SERDE_BYTES &&
+            (kind != BROOK__SERDE_STRING || !brook__utf8_valid(in, len)))
+                return 0;
+        *outp = in;
+        *lenp = len;
+        return 1;
+}
+
+/* Deserialize one message into @p r (from the batch's record array);
+ * NULL when it failed. */
 static brook_record_t *deserialize(brook__task_t *t, const brook__node_t *src,
+                                   int kkind, int vkind, brook_record_t *r,
                                    rd_kafka_message_t *m, size_t idx)
 {
-        brook_record_t *r = brook__arena_alloc(&t->arena, sizeof(*r));
         char es[512], reason[600];
 
-        if (!r) {
-                task_error(t, BROOK_ERR_NO_MEM, "out of memory");
-                return NULL;
-        }
         memset(r, 0, sizeof(*r));
         r->src = m;
         r->src_idx = (int32_t)idx;
         r->ts = rd_kafka_message_timestamp(m, NULL);
         if (m->key &&
+            !deser_inline(kkind, m->key, m->key_len, &r->key, &r->klen) &&
             brook__serde_run(&src->kserde, 0, m->key, m->key_len, &t->arena,
                              &r->key, &r->klen, NULL, es, sizeof(es))) {
                 snprintf(reason, sizeof(reason), "key deserialization: %s", es);
@@ -744,6 +790,7 @@ static brook_record_t *deserialize(brook__task_t *t, const brook__node_t *src,
                 return NULL;
         }
         if (m->payload &&
+            !deser_inline(vkind, m->payload, m->len, &r->value, &r->vlen) &&
             brook__serde_run(&src->vserde, 0, m->payload, m->len, &t->arena,
                              &r->value, &r->vlen, NULL, es, sizeof(es))) {
                 snprintf(reason, sizeof(reason), "value deserialization: %s",
@@ -760,6 +807,9 @@ brook_err_t brook__task_process(brook__task_t *t, brook__tpart_t *part,
                                 rd_kafka_message_t **msgs, size_t cnt)
 {
         const brook__node_t *src = t->env->topo->nodes[part->src_node];
+        int kkind = brook__serde_kind(&src->kserde);
+        int vkind = brook__serde_kind(&src->vserde);
+        brook_record_t *recs;
         size_t i;
 
         if (t->fatal)
@@ -785,8 +835,14 @@ brook_err_t brook__task_process(brook__task_t *t, brook__tpart_t *part,
                 task_error(t, BROOK_ERR_NO_MEM, "out of memory");
                 return BROOK_ERR_NO_MEM;
         }
+        /* One allocation for the batch's records. */
+        if (!(recs = brook__arena_alloc(&t->arena, cnt * sizeof(*recs)))) {
+                task_error(t, BROOK_ERR_NO_MEM, "out of memory");
+                return BROOK_ERR_NO_MEM;
+        }
         for (i = 0; i < cnt && !t->fatal; i++) {
-                brook_record_t *r = deserialize(t, src, msgs[i], i);
+                brook_record_t *r =
+                    deserialize(t, src, kkind, vkind, &recs[i], msgs[i], i);
 
                 if (r)
                         t->batch.v[t->batch.cnt++] = r;

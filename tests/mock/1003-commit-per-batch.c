@@ -23,7 +23,8 @@ static brook_err_t on_batch(brook_batch_t *b, void *opaque)
         TEST_ASSERT(committed == (first == 0 ? -1001 : first),
                     "before batch at %lld: committed %lld", (long long)first,
                     (long long)committed);
-        prev_end = brook_batch_last_offset(b) + 1;
+        __atomic_store_n(&prev_end, brook_batch_last_offset(b) + 1,
+                         __ATOMIC_SEQ_CST);
         batches++;
         return BROOK_OK;
 }

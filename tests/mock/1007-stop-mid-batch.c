@@ -39,7 +39,8 @@ int main(void)
         while (!__atomic_load_n(&in_batch, __ATOMIC_SEQ_CST) &&
                test_now_ms() < deadline)
                 test_sleep_ms(5);
-        TEST_ASSERT(in_batch, "no batch started");
+        TEST_ASSERT(__atomic_load_n(&in_batch, __ATOMIC_SEQ_CST),
+                    "no batch started");
         brook_consumer_stop(c); /* while the first batch sleeps */
         TEST_ASSERT(!test_runner_join(&r), "run() failed");
         TEST_ASSERT(batches == 1, "%d batches ran after stop", batches);

@@ -75,7 +75,8 @@ int main(void)
         while (!__atomic_load_n(&pill_deliveries, __ATOMIC_SEQ_CST) &&
                test_now_ms() < deadline)
                 test_sleep_ms(10);
-        TEST_ASSERT(pill_deliveries == 1, "pill not delivered");
+        TEST_ASSERT(__atomic_load_n(&pill_deliveries, __ATOMIC_SEQ_CST) == 1,
+                    "pill not delivered");
         /* A second member on another topic: c0's partition is revoked and
          * assigned back to it (eager rebalance). */
         brook_handlers_set_batch(h2, on_other);
