@@ -1,8 +1,8 @@
 /*
  * brook-testconsumer: a brook consumer driven by command-line options, for
- * the integration and fault tests (the tests under tests/broker). It records every
- * delivery it processed to a file so that an independent client can compare
- * processed, committed and produced offsets.
+ * the integration and fault tests (the tests under tests/broker). It records
+ * every delivery it processed to a file so that an independent client can
+ * compare processed, committed and produced offsets.
  *
  *   brook-testconsumer --brokers B --topic T[,T...] --group G [options]
  *
@@ -21,13 +21,12 @@
  *                       (one write per line: complete lines survive SIGKILL)
  *   --ready FILE        create FILE once partitions are assigned
  *   --slow-count N      with --slow-ms: only the first N handler calls sleep
- *   --events FILE       append one line per event, wall-clock ms (CLOCK_REALTIME):
- *                         B ms p first last count attempt   handler entry
- *                         E ms p first last                 handler exit
- *                         F ms p offset retry               injected failure
+ *   --events FILE       append one line per event, wall-clock ms
+ * (CLOCK_REALTIME): B ms p first last count attempt   handler entry E ms p
+ * first last                 handler exit F ms p offset retry injected failure
  *                         X ms p first last                 whole-batch failure
- *                         D ms p offset                     dead-letter callback
- *                         A ms p / R ms p                   assigned / revoked
+ *                         D ms p offset                     dead-letter
+ * callback A ms p / R ms p                   assigned / revoked
  *   --dump FILE         append a JSON line per delivery the handler saw (at
  *                       entry, failing ones included): {"p","o","r" (retry
  *                       count),"ts","k","v","h":[[name,value],...]}; key,
@@ -80,10 +79,10 @@ static struct {
         atomic_int finished;
         pthread_mutex_t lock;
 } g = {.rec_fd = -1,
-     .dl_fd = -1,
-     .ev_fd = -1,
-     .dump_fd = -1,
-     .lock = PTHREAD_MUTEX_INITIALIZER};
+       .dl_fd = -1,
+       .ev_fd = -1,
+       .dump_fd = -1,
+       .lock = PTHREAD_MUTEX_INITIALIZER};
 
 static brook_consumer_t *consumer;
 
@@ -206,11 +205,10 @@ static void dump(const brook_msg_t *m)
                 perror("malloc");
                 exit(4);
         }
-        o = (size_t)snprintf(buf, need, "{\"p\":%d,\"o\":%lld,\"r\":%d,\"ts\":%lld,\"k\":",
-                             (int)brook_msg_partition(m),
-                             (long long)brook_msg_offset(m),
-                             brook_msg_retry_count(m),
-                             (long long)brook_msg_timestamp(m, NULL));
+        o = (size_t)snprintf(
+            buf, need, "{\"p\":%d,\"o\":%lld,\"r\":%d,\"ts\":%lld,\"k\":",
+            (int)brook_msg_partition(m), (long long)brook_msg_offset(m),
+            brook_msg_retry_count(m), (long long)brook_msg_timestamp(m, NULL));
         o += b64_or_null(buf + o, k, klen);
         memcpy(buf + o, ",\"v\":", 5);
         o += 5;
@@ -278,10 +276,9 @@ static void account(long n)
 
 static void record(const brook_msg_t *m, char *buf, size_t *o, size_t size)
 {
-        *o += (size_t)snprintf(buf + *o, size - *o, "%d %lld %d\n",
-                               (int)brook_msg_partition(m),
-                               (long long)brook_msg_offset(m),
-                               brook_msg_retry_count(m));
+        *o += (size_t)snprintf(
+            buf + *o, size - *o, "%d %lld %d\n", (int)brook_msg_partition(m),
+            (long long)brook_msg_offset(m), brook_msg_retry_count(m));
 }
 
 static brook_err_t on_batch(brook_batch_t *b, void *opaque)
@@ -383,8 +380,7 @@ static brook_err_t decode_json(const void *value, size_t len, void **out,
         if (!value || !len || ((const char *)value)[0] != '{') {
                 snprintf(errstr, errstr_size,
                          "value is not a JSON object (first byte 0x%02x)",
-                         value && len ? ((const unsigned char *)value)[0]
-                                      : 0);
+                         value && len ? ((const unsigned char *)value)[0] : 0);
                 return BROOK_ERR_DECODE;
         }
         return BROOK_OK;
@@ -482,8 +478,7 @@ int main(int argc, char **argv)
                         name[eq - v] = '\0';
                         if (brook_conf_set(conf, name, eq + 1, es,
                                            sizeof(es))) {
-                                fprintf(stderr, "brook-testconsumer: %s\n",
-                                        es);
+                                fprintf(stderr, "brook-testconsumer: %s\n", es);
                                 return 2;
                         }
                 } else if (!strcmp(a, "--fail") || !strcmp(a, "--fail-batch")) {

@@ -1,8 +1,9 @@
 /*
  * 1010: as 1006, with the cooperative rebalance protocol
  * (kafka.partition.assignment.strategy=cooperative-sticky): two consumers
- * in one group split the partitions and together see every message. The second joins while the first is consuming; a partition
- * is never processed by both members at once, and nothing is lost.
+ * in one group split the partitions and together see every message. The second
+ * joins while the first is consuming; a partition is never processed by both
+ * members at once, and nothing is lost.
  *
  * Duplicates: the embedded cluster rejects offset commits while the group
  * rebalances (Apache Kafka accepts them until the rebalance completes), so

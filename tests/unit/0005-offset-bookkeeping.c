@@ -50,7 +50,8 @@ int main(void)
         TEST_ASSERT(brook__backoff_us(&c, 2) == 200000, "second retry");
         TEST_ASSERT(brook__backoff_us(&c, 4) == 800000, "fourth retry");
         TEST_ASSERT(brook__backoff_us(&c, 5) == 1000000, "capped");
-        TEST_ASSERT(brook__backoff_us(&c, 60) == 1000000, "capped, no overflow");
+        TEST_ASSERT(brook__backoff_us(&c, 60) == 1000000,
+                    "capped, no overflow");
         c.backoff_us = 0;
         TEST_ASSERT(brook__backoff_us(&c, 3) == 0, "no backoff");
         return 0;
