@@ -263,8 +263,8 @@ brook_err_t brook__store_cache_flush(brook_store_t *s)
         /* The listener may write to this store: give it copies that
          * outlive the entries (released with the batch's reads). */
         for (i = 0; !err && s->on_flush && i < n; i++) {
-                if (!(f->keys[i] = brook__store_keep(s, f->keys[i],
-                                                     f->klens[i])) ||
+                if (!(f->keys[i] =
+                          brook__store_keep(s, f->keys[i], f->klens[i])) ||
                     (f->vals[i] && !(f->vals[i] = brook__store_keep(
                                          s, f->vals[i], f->vlens[i]))))
                         err = BROOK_ERR_NO_MEM;

@@ -113,7 +113,9 @@ void brook__cache_destroy(brook__cache_t *c)
         if (!c)
                 return;
         brook__cache_clear(c);
-        charge(c, 0, c->nbuckets * sizeof(*c->buckets));
+        charge(c, 0,
+               c->nbuckets * sizeof(*c->buckets) +
+                   c->dirty_cap * sizeof(*c->dirty));
         free(c->buckets);
         free(c->dirty);
         free(c);
@@ -234,8 +236,7 @@ brook__centry_t *brook__cache_put(brook__cache_t *c, const void *key,
                 memcpy(e->key, key, klen);
                 charge(c, entry_bytes(e), 0);
                 c->count++;
-                if (set_value(c, e, val, vlen) ||
-                    (dirty && mark_dirty(c, e))) {
+                if (set_value(c, e, val, vlen) || (dirty && mark_dirty(c, e))) {
                         entry_free(c, e);
                         return NULL;
                 }

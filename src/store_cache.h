@@ -30,15 +30,15 @@ typedef struct brook__cache_budget_s {
 
 typedef struct brook__centry_s brook__centry_t;
 struct brook__centry_s {
-        brook__centry_t *hnext;        /* hash chain */
-        brook__centry_t *prev, *next;  /* LRU list, head = eldest */
+        brook__centry_t *hnext;       /* hash chain */
+        brook__centry_t *prev, *next; /* LRU list, head = eldest */
         uint64_t hash;
-        unsigned char *val;            /* NULL: deleted (tombstone) */
+        unsigned char *val; /* NULL: deleted (tombstone) */
         size_t vlen, vcap;
-        int64_t ts;                    /* time of the last write */
+        int64_t ts; /* time of the last write */
         uint32_t klen;
         uint8_t dirty;
-        unsigned char key[];           /* klen bytes */
+        unsigned char key[]; /* klen bytes */
 };
 
 typedef struct brook__cache_s {

@@ -478,8 +478,7 @@ static void resume_flush(brook__sthread_t *th, resume_set_t *rs)
         rs->resume = rs->seek = NULL;
 }
 
-static void task_ready(brook__sthread_t *th, brook__task_t *t,
-                       resume_set_t *rs)
+static void task_ready(brook__sthread_t *th, brook__task_t *t, resume_set_t *rs)
 {
         char es[600];
 
@@ -515,10 +514,9 @@ static int task_advance(brook__sthread_t *th, brook__task_t *t, int64_t now)
                          * instance) has not let go yet. */
                         t->lock_retry_us = now + 100000;
                         if (now >= t->lock_warn_us) {
-                                brook__log(&th->log, BROOK_LOG_WARN,
-                                           "task.locked",
-                                           "task=%s next=retry error=%s", t->id,
-                                           es);
+                                brook__log(
+                                    &th->log, BROOK_LOG_WARN, "task.locked",
+                                    "task=%s next=retry error=%s", t->id, es);
                                 t->lock_warn_us = now + 10000000;
                         }
                         return 0;
@@ -664,6 +662,62 @@ static void process_groups(brook__sthread_t *th)
         }
 }
 
+/*
+ * librdkafka 2.0 stops fetching once the consumer queue passes
+ * queued.min.messages or queued.max.messages.kbytes and looks again only
+ * when its broker thread wakes up: on I/O, or a second later (issue #2879;
+ * 2.4 made that backoff configurable). A thread that fell behind for a
+ * moment (a commit cycle, a slow batch) would then drain the queue and sit
+ * idle for the rest of that second. So when the queue came near the
+ * thresholds (80%) and then ran dry, one ListOffsets request to the
+ * leaders of the running partitions (answered at once: the fetcher has no
+ * fetch in flight then) wakes their broker threads, which fetch again. It
+ * costs one round trip per episode, bounded by 100 ms.
+ */
+static void kick_fetcher(brook__sthread_t *th)
+{
+        int64_t qlen = (int64_t)rd_kafka_queue_length(th->q);
+        rd_kafka_topic_partition_list_t *l;
+        size_t i, j;
+
+        if (qlen >= th->q_mark_msgs ||
+            qlen * th->msg_bytes_avg >= th->q_mark_bytes) {
+                th->q_was_full = th->q_mark_msgs > 0;
+                return;
+        }
+        if (qlen > 0 || !th->q_was_full)
+                return;
+        th->q_was_full = 0;
+        l = rd_kafka_topic_partition_list_new(16);
+        for (i = 0; i < th->ntasks; i++) {
+                brook__task_t *t = th->tasks[i];
+
+                for (j = 0; t->state == BROOK__TASK_RUNNING && j < t->part_cnt;
+                     j++)
+                        if (t->parts[j].assigned)
+                                rd_kafka_topic_partition_list_add(
+                                    l, t->parts[j].topic, t->parts[j].partition)
+                                    ->offset = RD_KAFKA_OFFSET_END;
+        }
+        if (l->cnt)
+                rd_kafka_offsets_for_times(th->rk, l, 100);
+        rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Keep the average size of the consumed records (key + value), which
+ * turns the queue length into an estimate of its bytes. */
+static void note_sizes(brook__sthread_t *th, rd_kafka_message_t **msgs,
+                       ssize_t n)
+{
+        int64_t bytes = 0;
+        ssize_t i;
+
+        for (i = 0; i < n; i++)
+                bytes += (int64_t)(msgs[i]->len + msgs[i]->key_len);
+        if (n > 0)
+                th->msg_bytes_avg = (3 * th->msg_bytes_avg + bytes / n) / 4;
+}
+
 static void loop_once(brook__sthread_t *th)
 {
         brook_streams_t *s = th->s;
@@ -688,8 +742,10 @@ static void loop_once(brook__sthread_t *th)
         if (stopping(s))
                 return;
         timeout = restoring ? 0 : s->poll_timeout_ms;
+        kick_fetcher(th);
         n = rd_kafka_consume_batch_queue(th->q, timeout, th->msgs,
                                          s->batch_max);
+        note_sizes(th, th->msgs, n);
         if (n < 0) {
                 brook__log(&th->log, BROOK_LOG_WARN, "consume.error",
                            "error=%s",
@@ -827,23 +883,20 @@ static brook_err_t pass_consumer(const char *name, const char *value, void *arg)
 
 /*
  * Group consumer of a stream thread. Prefetch defaults (kafka.* overrides
- * them): librdkafka 2.0 stops fetching once the consumer queue passes
- * queued.min.messages or queued.max.messages.kbytes and resumes only at
- * its broker thread's next wake-up, up to a second later (librdkafka issue
- * #2879). So the thresholds are set where a stream thread that keeps up
- * never reaches them (200000 messages, 32 MB), and fetch.max.bytes (4 MB
- * per fetch response, librdkafka's default is 50 MB) is what bounds the
- * memory a thread that keeps up holds in prefetched records. See
- * docs/STREAMS.md, "Consumer and producer settings".
+ * them): at most 100000 records / 16 MB queued (librdkafka stops fetching
+ * past either; kick_fetcher() makes it start again without its one-second
+ * pause), fetched in responses of at most 2 MB (librdkafka's default is
+ * 50 MB), which bounds what a thread that keeps up holds in prefetched
+ * records. See docs/STREAMS.md, "Consumer and producer settings".
  */
 static rd_kafka_t *thread_consumer(brook__sthread_t *th, char *errstr,
                                    size_t errstr_size)
 {
         static const char *defaults[][2] = {
             {"auto.offset.reset", "earliest"},
-            {"queued.min.messages", "200000"},
-            {"queued.max.messages.kbytes", "32768"},
-            {"fetch.max.bytes", "4194304"},
+            {"queued.min.messages", "100000"},
+            {"queued.max.messages.kbytes", "16384"},
+            {"fetch.max.bytes", "2097152"},
         };
         brook_streams_t *s = th->s;
         rd_kafka_conf_t *rkc = rd_kafka_conf_new();
@@ -905,6 +958,19 @@ static void sink_dr(brook__dr_tracker_t *t, const rd_kafka_message_t *rkm)
                 __atomic_add_fetch(ct->counter, 1, __ATOMIC_RELAXED);
 }
 
+/* An integer property of the consumer's effective configuration, 0 when
+ * it cannot be read. */
+static int64_t consumer_conf_int(rd_kafka_t *rk, const char *name)
+{
+        char buf[64];
+        size_t size = sizeof(buf);
+
+        if (rd_kafka_conf_get(rd_kafka_conf(rk), name, buf, &size) !=
+            RD_KAFKA_CONF_OK)
+                return 0;
+        return atoll(buf);
+}
+
 static brook_err_t thread_init(brook__sthread_t *th, char *errstr,
                                size_t errstr_size)
 {
@@ -923,6 +989,11 @@ static brook_err_t thread_init(brook__sthread_t *th, char *errstr,
                 return BROOK_ERR_KAFKA;
         rd_kafka_poll_set_consumer(th->rk);
         th->q = rd_kafka_queue_get_consumer(th->rk);
+        th->q_mark_msgs =
+            consumer_conf_int(th->rk, "queued.min.messages") * 8 / 10;
+        th->q_mark_bytes =
+            consumer_conf_int(th->rk, "queued.max.messages.kbytes") * 1024 * 8 /
+            10;
         if (!(th->msgs = malloc(s->batch_max * sizeof(*th->msgs)))) {
                 brook__errstr(errstr, errstr_size, "out of memory");
                 return BROOK_ERR_NO_MEM;

@@ -74,15 +74,32 @@ static brook_err_t map_process(brook_ctx_t *ctx, brook_record_t *rec,
         return map_one(ctx, rec, state);
 }
 
+/* The outputs go to the children in runs of up to 256 (one inbox append
+ * per run, not per record), in record order. */
 static brook_err_t map_batch(brook_ctx_t *ctx, brook_record_t *const *recs,
                              size_t cnt, void *state)
 {
-        size_t i;
+        const fn_cfg_t *cfg = state;
+        brook_record_t *out[256];
+        size_t i, n = 0;
+        brook_err_t err;
 
-        for (i = 0; i < cnt; i++)
-                if (map_one(ctx, recs[i], state))
+        for (i = 0; i < cnt; i++) {
+                brook_record_t *o = NULL;
+
+                if (((brook_map_fn *)cfg->fn)(ctx, recs[i], &o, cfg->opaque)) {
                         brook_ctx_fail(ctx, recs[i], "map failed");
-        return BROOK_OK;
+                        continue;
+                }
+                if (o)
+                        out[n++] = o;
+                if (n == 256 || (n && i + 1 == cnt)) {
+                        if ((err = brook_ctx_forward_batch(ctx, out, n)))
+                                return err;
+                        n = 0;
+                }
+        }
+        return n ? brook_ctx_forward_batch(ctx, out, n) : BROOK_OK;
 }
 
 brook_processor_t *brook_proc_map_new(brook_map_fn *fn, void *opaque)
@@ -232,12 +249,10 @@ static void count_state_free(count_state_t *st)
 }
 
 /* Emit on flush: (key, count as a host int64) per flushed key. */
-static brook_err_t count_flushed(brook_ctx_t *ctx, size_t cnt,
-                                 const void *const *keys,
-                                 const size_t *key_lens,
-                                 const void *const *values,
-                                 const size_t *value_lens,
-                                 const int64_t *timestamps, void *opaque)
+static brook_err_t
+count_flushed(brook_ctx_t *ctx, size_t cnt, const void *const *keys,
+              const size_t *key_lens, const void *const *values,
+              const size_t *value_lens, const int64_t *timestamps, void *opaque)
 {
         size_t i;
 
@@ -276,9 +291,8 @@ static brook_err_t count_init(brook_ctx_t *ctx, void *opaque, void **statep)
                 free(st);
                 return BROOK_ERR_NOT_FOUND; /* store not attached */
         }
-        st->on_flush = brook_ctx_set_flush_listener(ctx, cfg->store,
-                                                    count_flushed,
-                                                    st) == BROOK_OK;
+        st->on_flush = brook_ctx_set_flush_listener(
+                           ctx, cfg->store, count_flushed, st) == BROOK_OK;
         *statep = st;
         return BROOK_OK;
 }

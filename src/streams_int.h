@@ -52,6 +52,10 @@ struct brook__sthread_s {
         brook__task_t **tasks;
         size_t ntasks, tasks_cap;
         int64_t last_commit_us;
+        /* fetcher wake-up, see kick_fetcher() in streams.c */
+        int64_t q_mark_msgs, q_mark_bytes; /* 80% of the queue thresholds */
+        int64_t msg_bytes_avg;             /* of the records consumed */
+        int q_was_full;
         int dirty;     /* processed since the last commit */
         int no_commit; /* a delivery failed: never commit again */
         rd_kafka_message_t **msgs;

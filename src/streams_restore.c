@@ -118,8 +118,8 @@ static rd_kafka_resp_err_t watermarks(brook__sthread_t *th, const char *topic,
                                       int32_t partition, int64_t *lo,
                                       int64_t *hi)
 {
-        int64_t deadline = brook__now_us() +
-                           (int64_t)th->s->topic_timeout_ms * 1000;
+        int64_t deadline =
+            brook__now_us() + (int64_t)th->s->topic_timeout_ms * 1000;
         rd_kafka_resp_err_t err;
 
         for (;;) {

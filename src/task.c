@@ -282,9 +282,8 @@ brook_err_t brook__task_flush_caches(brook__task_t *t, char *errstr,
                                               "task %s: store %s: cache "
                                               "flush failed: %s",
                                               t->id, t->stores[i].def->name,
-                                              *s->errstr
-                                                  ? s->errstr
-                                                  : brook_err2str(err));
+                                              *s->errstr ? s->errstr
+                                                         : brook_err2str(err));
                                 break;
                         }
                         drain(t);
@@ -548,8 +547,8 @@ static rd_kafka_headers_t *out_headers(const brook_record_t *rec)
  * written big-endian into @p buf (8 bytes). Returns 1 when done, 0 when
  * the serde table must run (a user serde, or an input it would reject).
  */
-static int ser_inline(int kind, const void *in, size_t len,
-                      unsigned char *buf, const void **outp, size_t *lenp)
+static int ser_inline(int kind, const void *in, size_t len, unsigned char *buf,
+                      const void **outp, size_t *lenp)
 {
         switch (kind) {
         case BROOK__SERDE_BYTES:
@@ -758,8 +757,8 @@ void brook__task_punctuate_wall(brook__task_t *t, int64_t now_ms)
  * valid UTF-8. Returns 1 when done, 0 when the serde table must run (a
  * user serde, int64, or an input it will reject with its reason).
  */
-static int deser_inline(int kind, const void *in, size_t len,
-                        const void **outp, size_t *lenp)
+static int deser_inline(int kind, const void *in, size_t len, const void **outp,
+                        size_t *lenp)
 {
         if (kind != BROOK__SERDE_BYTES &&
             (kind != BROOK__SERDE_STRING || !brook__utf8_valid(in, len)))

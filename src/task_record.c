@@ -341,8 +341,7 @@ brook_store_t *brook_ctx_store(brook_ctx_t *ctx, const char *name)
 }
 
 brook_err_t brook_ctx_set_flush_listener(brook_ctx_t *ctx, const char *store,
-                                         brook_store_flush_fn *fn,
-                                         void *opaque)
+                                         brook_store_flush_fn *fn, void *opaque)
 {
         brook_store_t *s;
 

@@ -157,12 +157,10 @@ typedef struct counter_s {
 
 /* Emit on flush: (word, count) for every word the flush wrote; the count
  * is the first 8 bytes of the stored value. */
-static brook_err_t count_flushed(brook_ctx_t *ctx, size_t cnt,
-                                 const void *const *keys,
-                                 const size_t *key_lens,
-                                 const void *const *values,
-                                 const size_t *value_lens,
-                                 const int64_t *timestamps, void *opaque)
+static brook_err_t
+count_flushed(brook_ctx_t *ctx, size_t cnt, const void *const *keys,
+              const size_t *key_lens, const void *const *values,
+              const size_t *value_lens, const int64_t *timestamps, void *opaque)
 {
         size_t i;
 

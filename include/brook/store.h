@@ -17,6 +17,14 @@
  * and checkpoints (see streams.h). The functions below also work on stores
  * opened standalone with brook_store_open_*().
  *
+ * Record cache: inside a topology (with `store.cache.max.bytes` > 0, the
+ * default; not for in-memory stores without changelog) writes go to a
+ * write-back cache and reads go through it; the latest value per key
+ * reaches the store and the changelog as one batch when the cache flushes:
+ * in every commit cycle, when the thread's cache budget is full, and
+ * before a range iteration. See docs/STREAMS.md, "Record cache".
+ * Standalone stores have no cache.
+ *
  * Values returned by reads (get, get_batch, iterators) are owned by the
  * store and stay valid until the processor call that read them returns
  * (inside a topology) or until brook_store_release_values() (standalone).
@@ -117,6 +125,9 @@ BROOK_EXPORT brook_err_t brook_store_get(brook_store_t *s, const void *key,
 
 /**
  * @brief Write one key (insert or replace). The key and value are copied.
+ * @remark With a record cache the write goes to the cache; the store and
+ *         the changelog get it (or a later value of the key) at the next
+ *         flush.
  * @returns BROOK_OK, BROOK_ERR_INVALID_ARG (NULL key or value),
  *          BROOK_ERR_STORE, BROOK_ERR_NO_MEM, BROOK_ERR_KAFKA (the
  *          changelog write could not be queued).
@@ -195,7 +206,8 @@ BROOK_EXPORT brook_err_t brook_store_iter_error(const brook_store_iter_t *it);
 BROOK_EXPORT void brook_store_iter_destroy(brook_store_iter_t *it);
 
 /**
- * @brief Make written data durable locally (RocksDB: flush memtables).
+ * @brief Make written data durable locally (RocksDB: flush memtables);
+ *        with a record cache, flush the cache into the store first.
  * @returns BROOK_OK or BROOK_ERR_STORE.
  * @remark The streams runtime calls it in each commit cycle before the
  *         checkpoint is written.

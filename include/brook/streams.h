@@ -290,13 +290,10 @@ BROOK_EXPORT brook_store_t *brook_ctx_store(brook_ctx_t *ctx, const char *name);
  *         processed downstream; records made with brook_ctx_record_new()
  *         and forwarded here run through the node's children at once.
  */
-typedef brook_err_t(brook_store_flush_fn)(brook_ctx_t *ctx, size_t cnt,
-                                          const void *const *keys,
-                                          const size_t *key_lens,
-                                          const void *const *values,
-                                          const size_t *value_lens,
-                                          const int64_t *timestamps,
-                                          void *opaque);
+typedef brook_err_t(brook_store_flush_fn)(
+    brook_ctx_t *ctx, size_t cnt, const void *const *keys,
+    const size_t *key_lens, const void *const *values, const size_t *value_lens,
+    const int64_t *timestamps, void *opaque);
 
 /**
  * @brief Emit on flush: have @p fn called with the latest value per key

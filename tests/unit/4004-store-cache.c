@@ -375,6 +375,7 @@ static void test_rocksdb(void)
                         !brook_store_put(s, "a", 1, "1", 1) &&
                         !brook_store_put(s, "b", 1, "2", 1),
                     "put");
+        v = NULL;
         TEST_ASSERT(!s->impl->get(s, "a", 1, &v, &vl) && !v,
                     "RocksDB was written before the flush");
         it = brook_store_range(s, NULL, 0, NULL, 0);
