@@ -43,9 +43,12 @@ struct brook__sthread_s {
         rd_kafka_t *rrk; /* restore consumer, NULL until needed */
         rd_kafka_queue_t *rq;
         int restore_dirty;          /* the restore assignment must be redone */
+        int restore_stale;          /* it holds finished (paused) partitions */
         rd_kafka_message_t **rmsgs; /* restore scratch */
         const void **rkeys, **rvals;
         size_t *rklens, *rvlens;
+        int32_t *rslots; /* restore dedupe hash slots */
+        size_t rslot_cap;
         brook__env_t env;
         brook__counting_tracker_t sink_tracker;
         brook__cache_budget_t cache_budget; /* shared by its stores' caches */

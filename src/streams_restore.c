@@ -8,11 +8,11 @@
  * do). The end is the high watermark when the restore starts. The thread's
  * restore consumer reads every restoring changelog partition; each step
  * applies one poll's records of a partition as one write batch (a RocksDB
- * WriteBatch, tombstones as deletes) and reports it to the restore
- * listener. A store is done when its position reaches the end, or when
- * the consumer reports the partition's end (PARTITION_EOF): that is what
- * keeps a transaction marker at the log end, which is never delivered as a
- * record, from holding restoration forever.
+ * WriteBatch, tombstones as deletes) holding only the last record of each
+ * key, and reports it to the restore listener. A store is done when its
+ * position reaches the end, or when the consumer reports the partition's end
+ * (PARTITION_EOF): that is what keeps a transaction marker at the log end,
+ * which is never delivered as a record, from holding restoration forever.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +46,19 @@ int brook__restore_active(const brook__sthread_t *th)
         return 0;
 }
 
+static void pause_partition(brook__sthread_t *th, const char *topic,
+                            int32_t partition)
+{
+        rd_kafka_topic_partition_list_t *l;
+
+        if (!th->rrk)
+                return;
+        l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, topic, partition);
+        rd_kafka_pause_partitions(th->rrk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+}
+
 static void finish(brook__sthread_t *th, brook__task_t *t, brook__tstore_t *ts,
                    int64_t eof_offset)
 {
@@ -55,7 +68,11 @@ static void finish(brook__sthread_t *th, brook__task_t *t, brook__tstore_t *ts,
         ts->restoring = 0;
         brook__changelog_set_offset(brook__store_changelog(ts->store),
                                     BROOK__MAX(off, ts->end));
-        th->restore_dirty = 1;
+        /* Pause it rather than assigning the others anew, which would
+         * drop what was fetched for them; the assignment is redone when
+         * nothing restores any more. */
+        pause_partition(th, ts->changelog, t->partition);
+        th->restore_stale = 1;
         brook__log(&th->log, BROOK_LOG_INFO, "restore.done",
                    "task=%s store=%s topic=%s partition=%d restored=%lld "
                    "offset=%lld",
@@ -283,7 +300,13 @@ static brook_err_t restore_consumer(brook__sthread_t *th, char *errstr,
                               es, sizeof(es)) ||
             rd_kafka_conf_set(rkc, "client.id", cid, es, sizeof(es)) ||
             rd_kafka_conf_set(rkc, "group.id", gid, es, sizeof(es)) ||
-            rd_kafka_conf_set(rkc, "queued.max.messages.kbytes", "65536", es,
+            /* Changelog records are small: the byte threshold (payload
+             * only) bounds the prefetch, the record count must not stop
+             * the fetcher for librdkafka's one-second pause (see
+             * streams.c, kick_fetcher()); kafka.* overrides both. */
+            rd_kafka_conf_set(rkc, "queued.max.messages.kbytes", "16384", es,
+                              sizeof(es)) ||
+            rd_kafka_conf_set(rkc, "queued.min.messages", "1000000", es,
                               sizeof(es)) ||
             brook__conf_foreach(s->conf, "kafka.", pass_kafka, rkc) ||
             rd_kafka_conf_set(rkc, "enable.auto.commit", "false", es,
@@ -332,6 +355,9 @@ void brook__restore_close(brook__sthread_t *th)
         free(th->rvals);
         free(th->rklens);
         free(th->rvlens);
+        free(th->rslots);
+        th->rslots = NULL;
+        th->rslot_cap = 0;
         th->rmsgs = NULL;
         th->rkeys = th->rvals = NULL;
         th->rklens = th->rvlens = NULL;
@@ -362,14 +388,14 @@ static brook_err_t reassign(brook__sthread_t *th, char *errstr,
                               rd_kafka_err2str(err));
                 return BROOK_ERR_KAFKA;
         }
-        th->restore_dirty = 0;
+        th->restore_dirty = th->restore_stale = 0;
         return BROOK_OK;
 }
 
 brook_err_t brook__restore_sync(brook__sthread_t *th, char *errstr,
                                 size_t errstr_size)
 {
-        if (!th->rrk || !th->restore_dirty)
+        if (!th->rrk || !(th->restore_dirty || th->restore_stale))
                 return BROOK_OK;
         return reassign(th, errstr, errstr_size);
 }
@@ -396,6 +422,55 @@ static brook__tstore_t *restoring_store(brook__sthread_t *th, const char *topic,
         return NULL;
 }
 
+/*
+ * Keep only the last record of each key among the @p n staged ones: a
+ * restore step is one atomic write, so the earlier values of a key would
+ * never be seen (a changelog batch of a hot key repeats it many times).
+ * Returns how many distinct keys remain (all of them without memory for
+ * the table).
+ */
+static size_t dedupe(brook__sthread_t *th, size_t n)
+{
+        size_t cap = 16, i, m = 0;
+
+        if (n < 2)
+                return n;
+        while (cap < 2 * n)
+                cap <<= 1;
+        if (cap > th->rslot_cap) {
+                int32_t *s = realloc(th->rslots, cap * sizeof(*s));
+
+                if (!s)
+                        return n;
+                th->rslots = s;
+                th->rslot_cap = cap;
+        }
+        memset(th->rslots, 0xff, cap * sizeof(*th->rslots));
+        for (i = 0; i < n; i++) {
+                size_t h =
+                    (size_t)brook__cache_hash(th->rkeys[i], th->rklens[i]) &
+                    (cap - 1);
+                int32_t j;
+
+                while ((j = th->rslots[h]) >= 0 &&
+                       (th->rklens[j] != th->rklens[i] ||
+                        memcmp(th->rkeys[j], th->rkeys[i], th->rklens[i])))
+                        h = (h + 1) & (cap - 1);
+                if (j >= 0) { /* a later value of a key seen before */
+                        th->rvals[j] = th->rvals[i];
+                        th->rvlens[j] = th->rvlens[i];
+                        continue;
+                }
+                th->rslots[h] = (int32_t)m;
+                th->rkeys[m] = th->rkeys[i];
+                th->rklens[m] = th->rklens[i];
+                th->rvals[m] = th->rvals[i];
+                th->rvlens[m] = th->rvlens[i];
+                m++;
+        }
+        return m;
+}
+
 /* Apply @p cnt messages of one changelog partition as one write. */
 static brook_err_t apply(brook__sthread_t *th, rd_kafka_message_t **m,
                          size_t cnt, char *errstr, size_t errstr_size)
@@ -420,8 +495,9 @@ static brook_err_t apply(brook__sthread_t *th, rd_kafka_message_t **m,
         }
         if (!n)
                 return BROOK_OK;
-        if ((err = brook__store_restore_batch(
-                 ts->store, n, th->rkeys, th->rklens, th->rvals, th->rvlens))) {
+        if ((err = brook__store_restore_batch(ts->store, dedupe(th, n),
+                                              th->rkeys, th->rklens, th->rvals,
+                                              th->rvlens))) {
                 brook__errstr(errstr, errstr_size, "task %s store %s: %s",
                               t->id, ts->def->name, ts->store->errstr);
                 return err;

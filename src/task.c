@@ -556,13 +556,17 @@ static int ser_inline(int kind, const void *in, size_t len, unsigned char *buf,
                 *outp = len ? in : "";
                 *lenp = len;
                 return 1;
-        case BROOK__SERDE_INT64:
+        case BROOK__SERDE_INT64: {
+                int64_t v;
+
                 if (len != 8)
                         return 0;
-                brook_int64_to_be(*(const int64_t *)in, buf);
+                memcpy(&v, in, 8); /* the record's bytes may be unaligned */
+                brook_int64_to_be(v, buf);
                 *outp = buf;
                 *lenp = 8;
                 return 1;
+        }
         default:
                 return 0;
         }

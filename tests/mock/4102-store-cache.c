@@ -135,6 +135,18 @@ static size_t read_counts(const char *topic, int64_t *last)
         return n;
 }
 
+/* Records in @p topic once at least @p min are there (the producer sends
+ * after its linger), or after 10 s. */
+static size_t wait_records(const char *topic, size_t min)
+{
+        int64_t deadline = test_now_ms() + test_timeout_ms(10000);
+        size_t n;
+
+        while ((n = read_counts(topic, NULL)) < min && test_now_ms() < deadline)
+                test_sleep_ms(100);
+        return n;
+}
+
 static void check_counts(const char *what, const char *topic,
                          const int64_t *want)
 {
@@ -232,8 +244,8 @@ int main(void)
         snprintf(id, sizeof(id), "%s", test_name("c4102"));
         app_start(&a, id, "600000", "2048");
         wait_processed(&a, 6000);
-        n = read_counts(a.changelog, NULL);
-        m = read_counts(a.output, NULL);
+        n = wait_records(a.changelog, 1);
+        m = wait_records(a.output, 1);
         TEST_ASSERT(n > 0 && m > 0 && committed_total(id) == 0,
                     "C: a full cache wrote nothing before the commit: "
                     "changelog %zu, output %zu",
@@ -249,8 +261,8 @@ int main(void)
         snprintf(id, sizeof(id), "%s", test_name("d4102"));
         app_start(&a, id, "600000", "0");
         wait_processed(&a, 6000);
-        n = read_counts(a.changelog, NULL);
-        m = read_counts(a.output, NULL);
+        n = wait_records(a.changelog, KEYS + 1);
+        m = wait_records(a.output, KEYS + 1);
         TEST_ASSERT(n > KEYS && m > KEYS,
                     "D: caching off wrote %zu changelog / %zu output records "
                     "before the commit, want one per key per batch",
