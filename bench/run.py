@@ -45,6 +45,9 @@ N_MAIN = 300_000 if QUICK else 2_000_000
 N_IO_SINGLE = 1_000 if QUICK else 3_000
 N_IO_ASYNC = 10_000 if QUICK else 40_000
 N_RSS = 300_000 if QUICK else 2_000_000
+N_SEED = 200_000 if QUICK else 1_000_000
+N_PEER = 200_000 if QUICK else 1_000_000
+KEYS = 10_000
 
 
 def say(msg: str) -> None:
@@ -101,6 +104,18 @@ def topic(name: str, partitions: int, count: int, value_size: int = 100,
               "--topic", t, "--case", "produce", "--count", str(count),
               "--value-size", str(value_size), "--keys", str(keys),
               "--seed", "42"])
+    return t
+
+
+def keyed_topic(name: str, partitions: int, count: int) -> str:
+    """The count-by-key input: record i has key k<i % KEYS> (so every count
+    is known: bench/peers/verify-counts), murmur2-partitioned by the
+    independent client (each key in one partition), 100-byte values."""
+    t = f"bench-{name}-{STAMP}"
+    kafkatool.create_topic(BROKERS, t, partitions)
+    say(f"bench: producing {count:,} keyed records into {t}")
+    kafkatool.produce(BROKERS, t, count, keyed=True, keys=KEYS,
+                      value_size=100, seed=42)
     return t
 
 
@@ -181,6 +196,127 @@ def consumer_cases(main_topic: str) -> List[Case]:
     return cases
 
 
+def fresh_topic(what: str, partitions: int) -> str:
+    t = f"bench-{what}-{STAMP}-{int(time.time() * 1000) % 10**8}"
+    kafkatool.create_topic(BROKERS, t, partitions)
+    return t
+
+
+def seed_cases(seed_topic: str) -> List[Case]:
+    """The plan's four workloads, single-record vs batch (100, 1000)."""
+    bs = f"{BUILD}/bench/bench-seed"
+
+    def one(workload: str, mode: str, batch: int):
+        def fn(i: int) -> Dict[str, Any]:
+            argv = [bs, "--brokers", BROKERS, "--input", seed_topic,
+                    "--expect", str(N_SEED), "--workload", workload,
+                    "--mode", mode, "--batch-size", str(batch)]
+            if workload == "sink":
+                argv += ["--output", fresh_topic("seed-out", 8)]
+            return run_json(argv)
+        return fn
+
+    cases = []
+    for w, label in (("cpu", "CPU-bound transform"),
+                     ("agg", "in-memory aggregation"),
+                     ("store", "state-store writes (RocksDB)"),
+                     ("sink", "Kafka sink (consume, transform, produce)")):
+        cases.append(Case("seed", f"{label}: single-record", one(w, "record", 1)))
+        for b in (100, 1000):
+            cases.append(Case("seed", f"{label}: batch {b}", one(w, "batch", b)))
+    return cases
+
+
+def countbykey(impl: str, topic: str, threads: int, mode: str = "batch",
+               caching: Optional[int] = None) -> Callable[[int], Dict[str, Any]]:
+    """One count-by-key run: brook or a peer, same input, same CLI; the
+    result's rate is taken to the close (store, changelog and output
+    written and offsets committed), and the output is verified."""
+    def fn(i: int) -> Dict[str, Any]:
+        out = fresh_topic("cbk-out", kafkatool_partitions(topic))
+        app = f"bench-{impl}-{threads}-{mode}-{STAMP}-{i}-{int(time.time())}"
+        common = ["--brokers", BROKERS, "--input", topic, "--output", out,
+                  "--app-id", app, "--threads", str(threads),
+                  "--expect", str(N_PEER)]
+        if caching is not None:
+            common += ["--caching-bytes", str(caching)]
+        if impl == "brook":
+            argv = [f"{BUILD}/bench/bench-countbykey", *common, "--mode", mode]
+        else:
+            argv = [os.path.join(ROOT, "bench", "peers", impl, "run"), *common]
+        r = run_json(argv, timeout=1200)
+        if "msgs_per_sec_to_closed" in r:
+            r["msgs_per_sec_window"] = r.get("msgs_per_sec")
+            r["msgs_per_sec"] = r["msgs_per_sec_to_closed"]
+        v = subprocess.run([os.path.join(ROOT, "bench", "peers", "verify-counts"),
+                            "--brokers", BROKERS, "--topic", out, "--count",
+                            str(N_PEER), "--keys", str(KEYS)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, timeout=600)
+        r["verified"] = v.returncode == 0
+        if v.returncode != 0:
+            raise RuntimeError(f"{impl} output wrong: {v.stdout.strip()[-300:]}")
+        r["app_id"] = app
+        return r
+    return fn
+
+
+def kafkatool_partitions(topic: str) -> int:
+    return len(kafkatool.end_offsets(BROKERS, topic))
+
+
+def peer_cases(topic8: str, topic64: str) -> List[Case]:
+    cases = [
+        Case("peers", "Kafka Streams 4.1.2 count-by-key, 1 thread",
+             countbykey("kafka-streams", topic8, 1)),
+        Case("peers", "Kafka Streams 4.1.2 count-by-key, 2 threads",
+             countbykey("kafka-streams", topic8, 2)),
+        Case("peers", "brook streams count-by-key, single-record, 1 thread",
+             countbykey("brook", topic8, 1, "record")),
+        Case("peers", "brook streams count-by-key, batch, 1 thread",
+             countbykey("brook", topic8, 1, "batch")),
+        Case("scale", "brook streams count-by-key, batch, 2 threads",
+             countbykey("brook", topic8, 2, "batch")),
+        Case("scale", "brook streams count-by-key, batch, 1 thread, 64 partitions",
+             countbykey("brook", topic64, 1, "batch")),
+    ]
+    kstreams = os.path.join(ROOT, "bench", "peers", "kstreams-go", "run")
+    p = subprocess.run([kstreams, "--probe"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    if p.returncode == 0:
+        cases.insert(2, Case("peers", "birdayz/kstreams count-by-key, 1 thread",
+                             countbykey("kstreams-go", topic8, 1)))
+    else:
+        UNAVAILABLE.append(("birdayz/kstreams (Go)", (p.stdout + p.stderr).strip()[-300:]))
+    return cases
+
+
+def restore_cases(topic8: str) -> List[Case]:
+    """Restoration of a 1,000,000-record changelog: a process run with the
+    cache off writes one changelog record per input record, then a restore
+    run on an empty state directory is measured."""
+    def fn(impl: str):
+        def run(i: int) -> Dict[str, Any]:
+            w = countbykey(impl, topic8, 1, "batch", caching=0)(i)
+            app = w["app_id"]
+            if impl == "brook":
+                argv = [f"{BUILD}/bench/bench-countbykey", "--restore-only"]
+            else:
+                argv = [os.path.join(ROOT, "bench", "peers", impl, "run"),
+                        "--restore-only"]
+            argv += ["--brokers", BROKERS, "--input", topic8, "--output",
+                     fresh_topic("cbk-out", 8), "--app-id", app, "--threads", "1"]
+            r = run_json(argv, timeout=1200)
+            r["msgs_per_sec"] = r.get("records_per_sec")
+            r["records"] = r.get("records_restored")
+            return r
+        return run
+
+    return [Case("restore", "brook restore, 1 thread (records/s)", fn("brook")),
+            Case("restore", "Kafka Streams restore, 1 thread (records/s)",
+                 fn("kafka-streams"))]
+
+
 def run_cases(cases: List[Case]) -> None:
     total = len(cases) * RUNS
     k = 0
@@ -253,13 +389,58 @@ def table(cases: List[Case], m: Dict[str, Any]) -> str:
           "async (50) / single-message, 1 ms handler")
     for extra in EXTRA_RATIOS:
         ratio(*extra)
-    lines += ["", "Latency is from the record timestamp to the handler; for "
+    ks = by.get("Kafka Streams 4.1.2 count-by-key, 1 thread")
+    bk = by.get("brook streams count-by-key, batch, 1 thread")
+    if ks and bk and ks.median("peak_rss_kb") and bk.median("peak_rss_kb"):
+        lines.append(f"- peak RSS, brook streams / Kafka Streams (count-by-key, "
+                     f"1 thread): **{bk.median('peak_rss_kb') / ks.median('peak_rss_kb'):.3f}**"
+                     " (target <= 0.1)")
+    for name, why in UNAVAILABLE:
+        lines.append(f"- {name}: not run: {why}")
+    lines += ["", "Stateful streams cases (peers, scale) are timed to the close "
+              "(store, changelog and output written, offsets committed); "
+              "restore cases report records/s.",
+              "", "Latency is from the record timestamp to the handler; for "
               "backlog cases it includes the time the record waited in Kafka.",
               ""]
     return "\n".join(lines)
 
 
-EXTRA_RATIOS: List[tuple] = []
+EXTRA_RATIOS: List[tuple] = [
+    ("brook streams count-by-key, batch, 1 thread",
+     "Kafka Streams 4.1.2 count-by-key, 1 thread",
+     "brook streams / Kafka Streams, count-by-key, 1 thread", ">= 5"),
+    ("brook streams count-by-key, batch, 2 threads",
+     "Kafka Streams 4.1.2 count-by-key, 2 threads",
+     "brook streams / Kafka Streams, count-by-key, 2 threads", ">= 5"),
+    ("brook streams count-by-key, batch, 1 thread",
+     "brook streams count-by-key, single-record, 1 thread",
+     "brook streams batch / single-record, count-by-key"),
+    ("brook restore, 1 thread (records/s)",
+     "Kafka Streams restore, 1 thread (records/s)",
+     "brook / Kafka Streams restoration"),
+    ("CPU-bound transform: batch 100", "CPU-bound transform: single-record",
+     "seed: CPU-bound transform, batch 100 / single", "plan: 2x"),
+    ("in-memory aggregation: batch 100", "in-memory aggregation: single-record",
+     "seed: in-memory aggregation, batch 100 / single", "plan: 6x"),
+    ("state-store writes (RocksDB): batch 100",
+     "state-store writes (RocksDB): single-record",
+     "seed: state-store writes, batch 100 / single", "plan: 50x"),
+    ("Kafka sink (consume, transform, produce): batch 100",
+     "Kafka sink (consume, transform, produce): single-record",
+     "seed: Kafka sink, batch 100 / single", "plan: 20x"),
+    ("CPU-bound transform: batch 1000", "CPU-bound transform: single-record",
+     "seed: CPU-bound transform, batch 1000 / single", "plan: 2x"),
+    ("in-memory aggregation: batch 1000", "in-memory aggregation: single-record",
+     "seed: in-memory aggregation, batch 1000 / single", "plan: 6x"),
+    ("state-store writes (RocksDB): batch 1000",
+     "state-store writes (RocksDB): single-record",
+     "seed: state-store writes, batch 1000 / single", "plan: 50x"),
+    ("Kafka sink (consume, transform, produce): batch 1000",
+     "Kafka sink (consume, transform, produce): single-record",
+     "seed: Kafka sink, batch 1000 / single", "plan: 20x"),
+]
+UNAVAILABLE: List[tuple] = []
 
 
 def charts(cases: List[Case]) -> List[str]:
@@ -353,6 +534,11 @@ def main() -> int:
     say("bench: generating the input (seed 42)")
     main_topic = topic("in8", 8, N_MAIN)
     cases = consumer_cases(main_topic)
+    peer8 = keyed_topic("cbk8", 8, N_PEER)
+    peer64 = keyed_topic("cbk64", 64, N_PEER)
+    cases += seed_cases(peer8)
+    cases += peer_cases(peer8, peer64)
+    cases += restore_cases(peer8)
     if ONLY:
         groups = set(ONLY.split(","))
         cases = [c for c in cases if c.group in groups]
