@@ -883,22 +883,24 @@ static brook_err_t pass_consumer(const char *name, const char *value, void *arg)
 
 /*
  * Group consumer of a stream thread. Prefetch defaults (kafka.* overrides
- * them): at most 100000 records / 16 MB queued (librdkafka stops fetching
- * past either; kick_fetcher() makes it start again without its one-second
- * pause), fetched in responses of at most 2 MB (librdkafka's default is
- * 50 MB), which bounds what a thread that keeps up holds in prefetched
- * records. See docs/STREAMS.md, "Consumer and producer settings".
+ * them): at most 100000 records / 16 MB queued per instance, divided among
+ * its stream threads (librdkafka stops fetching past either;
+ * kick_fetcher() makes it start again without its one-second pause),
+ * fetched in responses of at most 2 MB (librdkafka's default is 50 MB),
+ * which bounds what a thread that keeps up holds in prefetched records.
+ * See docs/STREAMS.md, "Consumer and producer settings".
  */
 static rd_kafka_t *thread_consumer(brook__sthread_t *th, char *errstr,
                                    size_t errstr_size)
 {
-        static const char *defaults[][2] = {
+        brook_streams_t *s = th->s;
+        char qmsgs[32], qkb[32];
+        const char *defaults[][2] = {
             {"auto.offset.reset", "earliest"},
-            {"queued.min.messages", "100000"},
-            {"queued.max.messages.kbytes", "16384"},
+            {"queued.min.messages", qmsgs},
+            {"queued.max.messages.kbytes", qkb},
             {"fetch.max.bytes", "2097152"},
         };
-        brook_streams_t *s = th->s;
         rd_kafka_conf_t *rkc = rd_kafka_conf_new();
         char es[512], cid[300];
         rd_kafka_t *rk;
@@ -914,6 +916,9 @@ static rd_kafka_t *thread_consumer(brook__sthread_t *th, char *errstr,
             rd_kafka_conf_set(rkc, "group.id", s->app_id, es, sizeof(es)) ||
             rd_kafka_conf_set(rkc, "client.id", cid, es, sizeof(es)))
                 goto fail;
+        snprintf(qmsgs, sizeof(qmsgs), "%d",
+                 BROOK__MAX(100000 / s->nthreads, 10000));
+        snprintf(qkb, sizeof(qkb), "%d", BROOK__MAX(16384 / s->nthreads, 2048));
         for (i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
                 if (rd_kafka_conf_set(rkc, defaults[i][0], defaults[i][1], es,
                                       sizeof(es)))
