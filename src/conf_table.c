@@ -75,8 +75,7 @@ const brook__prop_t brook__props[] = {
      "Wait before the first retry of a failed batch; the partition is "
      "paused meanwhile, other partitions keep flowing."},
     {"retry.backoff.max.ms", BROOK__PT_INT, "10000", NULL, 0, 3600000, NULL,
-     BROOK__PF_CONSUMER,
-     "Upper bound of the exponential retry backoff."},
+     BROOK__PF_CONSUMER, "Upper bound of the exponential retry backoff."},
     {"dead.letter.topic", BROOK__PT_STR, "", NULL, 0, 0, NULL,
      BROOK__PF_CONSUMER | BROOK__PF_STREAMS,
      "Topic for messages that still fail after dead.letter.max.retries "
@@ -100,8 +99,8 @@ const brook__prop_t brook__props[] = {
      "On stop and on partition revocation: how long to wait for batches in "
      "processing (and their dead letters) before giving up on them without "
      "committing."},
-    {"broker.unavailable.timeout.ms", BROOK__PT_INT, "60000", NULL, 0,
-     86400000, NULL, BROOK__PF_ALL,
+    {"broker.unavailable.timeout.ms", BROOK__PT_INT, "60000", NULL, 0, 86400000,
+     NULL, BROOK__PF_ALL,
      "When no broker has been reachable for this long, run() returns a "
      "BROOK_ERR_TRANSPORT error naming bootstrap.servers instead of waiting "
      "forever. Shorter outages are logged and ridden out. 0 waits "
@@ -133,8 +132,8 @@ const brook__prop_t brook__props[] = {
      "is written to dead.letter.topic with headers naming its origin "
      "(brook.dlq.topic, .partition, .offset, .timestamp, .group, .task, "
      ".node, .failed_at, .reason) before its offset is committed."},
-    {"streams.batch.max.records", BROOK__PT_INT, "1000", NULL, 1, 1000000,
-     NULL, BROOK__PF_STREAMS,
+    {"streams.batch.max.records", BROOK__PT_INT, "1000", NULL, 1, 1000000, NULL,
+     BROOK__PF_STREAMS,
      "Streams: records taken from the consumer per poll; the records of one "
      "partition in a poll form one batch, so this caps the batch size."},
     {"streams.poll.timeout.ms", BROOK__PT_INT, "100", NULL, 0, 60000, NULL,
@@ -158,8 +157,8 @@ const brook__prop_t brook__props[] = {
      "BROOK_STORE_F_NO_CHANGELOG are never logged). Without a changelog a "
      "RocksDB store keeps its local state only, and an in-memory store "
      "starts empty."},
-    {"store.changelog.replication.factor", BROOK__PT_INT, "-1", NULL, -1,
-     32767, NULL, BROOK__PF_STREAMS,
+    {"store.changelog.replication.factor", BROOK__PT_INT, "-1", NULL, -1, 32767,
+     NULL, BROOK__PF_STREAMS,
      "Streams: replication factor of the changelog topics brook creates; "
      "-1 takes the broker's default.replication.factor."},
     {"store.cache.max.bytes", BROOK__PT_INT, "10485760", NULL, 0, I64MAX, NULL,
@@ -199,22 +198,21 @@ const brook__prop_t brook__props[] = {
      "Send the metrics as DogStatsD over UDP to host:port (e.g. "
      "`127.0.0.1:8125`) every metrics.statsd.interval.ms, tagged with "
      "group, topic, partition and status. Empty: off."},
-    {"metrics.statsd.interval.ms", BROOK__PT_INT, "10000", NULL, 100,
-     3600000, NULL, BROOK__PF_ALL,
+    {"metrics.statsd.interval.ms", BROOK__PT_INT, "10000", NULL, 100, 3600000,
+     NULL, BROOK__PF_ALL,
      "How often the DogStatsD exporter sends (counters as deltas since the "
      "previous send)."},
-    {"metrics.statsd.tags", BROOK__PT_STR, "", NULL, 0, 0, NULL,
-     BROOK__PF_ALL,
+    {"metrics.statsd.tags", BROOK__PT_STR, "", NULL, 0, 0, NULL, BROOK__PF_ALL,
      "Extra DogStatsD tags added to every metric, comma separated "
      "`key:value` (e.g. `env:prod,service:orders`)."},
-    {"metrics.lag.interval.ms", BROOK__PT_INT, "5000", NULL, 0, 86400000,
-     NULL, BROOK__PF_ALL,
+    {"metrics.lag.interval.ms", BROOK__PT_INT, "5000", NULL, 0, 86400000, NULL,
+     BROOK__PF_ALL,
      "Consumer lag per partition (the brook_consumer_lag gauge) is read "
      "from librdkafka's statistics at this interval (librdkafka's "
      "statistics.interval.ms; kafka.statistics.interval.ms overrides it). "
      "0 disables the lag gauge."},
-    {"log.summary.interval.ms", BROOK__PT_INT, "10000", NULL, 0, 86400000,
-     NULL, BROOK__PF_ALL,
+    {"log.summary.interval.ms", BROOK__PT_INT, "10000", NULL, 0, 86400000, NULL,
+     BROOK__PF_ALL,
      "At most one INFO `batch.summary` log line per interval with the "
      "batches, messages, failures and dead letters since the previous one "
      "(none when nothing was processed). 0 disables the summaries."},
