@@ -243,6 +243,18 @@ static void commit_cycle(brook__sthread_t *th)
         }
         if (committed)
                 th->dirty = 0; /* else the next cycle tries again */
+        if (committed && brook__tel_active(s->tel)) {
+                for (i = 0; i < th->ntasks; i++) {
+                        const char *mk[] = {"duration_ns"}, *dk[] = {"task"};
+                        const char *dv[] = {th->tasks[i]->id};
+                        int64_t mv[] = {(brook__now_us() - t0) * 1000};
+
+                        if (th->tasks[i]->state == BROOK__TASK_RUNNING)
+                                brook__tel_emit(s->tel,
+                                                "brook.streams.task.committed",
+                                                mk, mv, 1, dk, dv, 1);
+                }
+        }
         brook__log(&th->log, BROOK_LOG_DEBUG, "commit.done",
                    "tasks=%zu duration_us=%lld", th->ntasks,
                    (long long)(brook__now_us() - t0));
@@ -327,6 +339,16 @@ static void parts_assign(brook__sthread_t *th,
                         th->tasks[th->ntasks++] = t;
                         brook__log(&th->log, BROOK_LOG_INFO, "task.created",
                                    "task=%s", t->id);
+                        if (brook__tel_active(s->tel)) {
+                                const char *mk[] = {"partition"}, *dk[] = {
+                                                                      "task"};
+                                const char *dv[] = {t->id};
+                                int64_t mv[] = {part};
+
+                                brook__tel_emit(s->tel,
+                                                "brook.streams.task.created",
+                                                mk, mv, 1, dk, dv, 1);
+                        }
                 }
                 if ((p = brook__task_part(t, topic, part))) {
                         p->assigned = 1;
@@ -632,6 +654,28 @@ static void destroy_msgs(void **v, size_t n)
                 rd_kafka_message_destroy(v[i]);
 }
 
+/* Metrics of a batch a task processed; the event when someone listens. */
+static void batch_telemetry(brook__sthread_t *th, brook__task_t *t,
+                            rd_kafka_message_t **m, size_t n, int failed,
+                            int64_t dur_us)
+{
+        brook__tel_t *tel = th->s->tel;
+        const char *topic = rd_kafka_topic_name(m[0]->rkt);
+
+        brook__tel_batch_metrics(tel, topic, n, failed ? n : 0, dur_us);
+        if (brook__tel_active(tel)) {
+                const char *mk[] = {"count", "duration_ns", "partition",
+                                    "first_offset", "last_offset"};
+                int64_t mv[] = {(int64_t)n, dur_us * 1000, m[0]->partition,
+                                m[0]->offset, m[n - 1]->offset};
+                const char *dk[] = {"task", "topic"};
+                const char *dv[] = {t->id, topic};
+
+                brook__tel_emit(tel, "brook.streams.batch.processed", mk, mv,
+                                5, dk, dv, 2);
+        }
+}
+
 static void process_groups(brook__sthread_t *th)
 {
         size_t g;
@@ -647,7 +691,12 @@ static void process_groups(brook__sthread_t *th)
                               &t);
                 if (!stopping(th->s) && p && p->assigned &&
                     t->state == BROOK__TASK_RUNNING) {
-                        if (brook__task_process(t, p, m, n) && t->fatal) {
+                        int64_t t0 = brook__now_us(), dur;
+                        brook_err_t perr = brook__task_process(t, p, m, n);
+
+                        dur = brook__now_us() - t0;
+                        batch_telemetry(th, t, m, n, perr != BROOK_OK, dur);
+                        if (perr && t->fatal) {
                                 brook__streams_set_fatal(th->s, t->fatal);
                                 t->fatal = NULL;
                         }
@@ -776,6 +825,7 @@ static void loop_once(brook__sthread_t *th)
                 }
         }
         brook__producer_poll(th->prod);
+        brook__tel_tick(s->tel, brook__now_us());
         if (th->dirty &&
             brook__now_us() - th->last_commit_us >= s->commit_interval_us)
                 commit_cycle(th);
@@ -1187,7 +1237,18 @@ brook_streams_t *brook_streams_new(brook_topology_t *topology,
         s->handler = brook__conf_enum(conf, "processing.error.handler", sc);
         s->changelog = brook__conf_bool(conf, "store.changelog.enable", sc);
         s->cache_max_bytes = brook__conf_int(conf, "store.cache.max.bytes", sc);
+        /* Several stream threads update the metrics: no single-writer. */
+        if (!(s->tel = brook__tel_new(s->conf, sc, "streams", s->app_id,
+                                      &s->log, 0, errstr, errstr_size))) {
+                brook_streams_destroy(s);
+                return NULL;
+        }
         return s;
+}
+
+brook_telemetry_t *brook_streams_telemetry(brook_streams_t *s)
+{
+        return s ? s->tel : NULL;
 }
 
 void brook_streams_set_restore_listener(brook_streams_t *s,
@@ -1312,6 +1373,8 @@ brook_error_t *brook_streams_close(brook_streams_t *s)
         err = s->fatal;
         s->fatal = NULL;
         pthread_mutex_unlock(&s->lock);
+        if (s->tel)
+                brook__tel_flush(s->tel); /* last StatsD send, summary */
         brook__log(&s->log, BROOK_LOG_INFO, "streams.closed",
                    "processed=%lld batches=%lld commits=%lld error=%s",
                    (long long)s->counters.processed,
@@ -1336,6 +1399,7 @@ void brook_streams_destroy(brook_streams_t *s)
         if (!s)
                 return;
         brook_error_destroy(brook_streams_close(s));
+        brook__tel_destroy(s->tel);
         brook_error_destroy(s->fatal);
         s->topo->in_use = 0;
         free(s->threads);

@@ -16,6 +16,7 @@
 #include <pthread.h>
 
 #include "task.h"
+#include "telemetry.h"
 
 typedef struct brook__sthread_s brook__sthread_t;
 
@@ -92,6 +93,7 @@ struct brook_streams_s {
         brook_error_t *fatal;
         int threads_done;
         brook__counters_t counters; /* atomics */
+        brook__tel_t *tel;          /* events and metrics (thread-safe) */
         /* listeners: set before start, read-only after */
         brook_restore_start_cb_t *restore_start;
         brook_restore_batch_cb_t *restore_batch;

@@ -81,6 +81,15 @@ static void finish(brook__sthread_t *th, brook__task_t *t, brook__tstore_t *ts,
         if (s->restore_end)
                 s->restore_end(ts->def->name, ts->changelog, t->partition,
                                ts->restored, s->restore_opaque);
+        if (brook__tel_active(s->tel)) {
+                const char *mk[] = {"records", "partition"};
+                int64_t mv[] = {ts->restored, t->partition};
+                const char *dk[] = {"task", "store", "changelog"};
+                const char *dv[] = {t->id, ts->def->name, ts->changelog};
+
+                brook__tel_emit(s->tel, "brook.streams.task.restored", mk, mv,
+                                2, dk, dv, 3);
+        }
 }
 
 static brook_err_t wipe(brook__sthread_t *th, brook__task_t *t,

@@ -457,6 +457,14 @@ void brook__tel_batch_done(brook__tel_t *tel, const brook_batch_t *b,
                                      failed, dur_us);
 }
 
+void brook__tel_batch_metrics(brook__tel_t *tel, const char *topic,
+                              size_t count, size_t failed, int64_t dur_us)
+{
+        if (count)
+                brook__metrics_batch(tel->metrics, topic, count, failed,
+                                     dur_us);
+}
+
 void brook__tel_inflight(brook__tel_t *tel, int n)
 {
         brook__metrics_inflight(tel->metrics, n);

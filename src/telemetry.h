@@ -157,6 +157,11 @@ void brook__tel_batch_exception(brook__tel_t *tel, const char *topic,
 void brook__tel_batch_done(brook__tel_t *tel, const brook_batch_t *b,
                            size_t failed, int64_t dur_us);
 
+/* The same for owners without a brook_batch_t (streams: a task's batch of
+ * @p count records of @p topic). */
+void brook__tel_batch_metrics(brook__tel_t *tel, const char *topic,
+                              size_t count, size_t failed, int64_t dur_us);
+
 /* Batches in processing now (the queue-depth gauge). */
 void brook__tel_inflight(brook__tel_t *tel, int n);
 

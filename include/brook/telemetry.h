@@ -93,6 +93,23 @@ typedef void(brook_span_end_cb_t)(void *span, const brook_event_t *ev,
  */
 BROOK_EXPORT brook_telemetry_t *brook_consumer_telemetry(brook_consumer_t *c);
 
+/** @brief Streams instance (declared in brook/streams.h). */
+typedef struct brook_streams_s brook_streams_t;
+
+/**
+ * @brief The telemetry handle of a streams instance: events
+ *        `brook.streams.task.created` {partition}, `brook.streams.task.restored`
+ *        {records} (metadata task, store, changelog),
+ *        `brook.streams.task.committed` {duration_ns} (metadata task),
+ *        `brook.streams.batch.processed` {count, duration_ns} (metadata
+ *        task, topic, partition, first_offset, last_offset), and the
+ *        `brook_streams_*` metrics (batches, records, durations, sizes).
+ * @returns the handle (owned by the instance, valid until
+ *          brook_streams_destroy()), or NULL for a NULL instance.
+ * @remark Events are emitted on the stream threads.
+ */
+BROOK_EXPORT brook_telemetry_t *brook_streams_telemetry(brook_streams_t *s);
+
 /**
  * @brief Attach an event callback.
  *
