@@ -340,8 +340,8 @@ static void parts_assign(brook__sthread_t *th,
                         brook__log(&th->log, BROOK_LOG_INFO, "task.created",
                                    "task=%s", t->id);
                         if (brook__tel_active(s->tel)) {
-                                const char *mk[] = {"partition"}, *dk[] = {
-                                                                      "task"};
+                                const char *mk[] = {"partition"},
+                                           *dk[] = {"task"};
                                 const char *dv[] = {t->id};
                                 int64_t mv[] = {part};
 
@@ -671,8 +671,8 @@ static void batch_telemetry(brook__sthread_t *th, brook__task_t *t,
                 const char *dk[] = {"task", "topic"};
                 const char *dv[] = {t->id, topic};
 
-                brook__tel_emit(tel, "brook.streams.batch.processed", mk, mv,
-                                5, dk, dv, 2);
+                brook__tel_emit(tel, "brook.streams.batch.processed", mk, mv, 5,
+                                dk, dv, 2);
         }
 }
 

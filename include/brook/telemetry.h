@@ -98,8 +98,8 @@ typedef struct brook_streams_s brook_streams_t;
 
 /**
  * @brief The telemetry handle of a streams instance: events
- *        `brook.streams.task.created` {partition}, `brook.streams.task.restored`
- *        {records} (metadata task, store, changelog),
+ *        `brook.streams.task.created` {partition},
+ * `brook.streams.task.restored` {records} (metadata task, store, changelog),
  *        `brook.streams.task.committed` {duration_ns} (metadata task),
  *        `brook.streams.batch.processed` {count, duration_ns} (metadata
  *        task, topic, partition, first_offset, last_offset), and the

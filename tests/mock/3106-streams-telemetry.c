@@ -13,7 +13,7 @@
 #include "streams_test.h"
 
 #define PARTS 2
-#define CNT 3000
+#define CNT   3000
 
 static int64_t created, processed, committed, restored, restored_events;
 
@@ -51,11 +51,10 @@ static brook_streams_t *start(brook_mock_cluster_t *mc, const char *in,
         brook_error_t *err;
         char es[512];
 
-        TEST_ASSERT(!brook_topology_add_source(t, "src", &in, 1,
-                                               brook_serde_string(),
-                                               brook_serde_string(), es,
-                                               sizeof(es)),
-                    "%s", es);
+        TEST_ASSERT(
+            !brook_topology_add_source(t, "src", &in, 1, brook_serde_string(),
+                                       brook_serde_string(), es, sizeof(es)),
+            "%s", es);
         TEST_ASSERT(!brook_topology_add_processor(t, "count", c,
                                                   (const char *[]){"src"}, 1,
                                                   es, sizeof(es)),
@@ -64,11 +63,10 @@ static brook_streams_t *start(brook_mock_cluster_t *mc, const char *in,
                                               0, (const char *[]){"count"}, 1,
                                               es, sizeof(es)),
                     "%s", es);
-        TEST_ASSERT(!brook_topology_add_sink(t, "sink", out,
-                                             brook_serde_string(),
-                                             brook_serde_int64(), NULL, NULL,
-                                             (const char *[]){"count"}, 1, es,
-                                             sizeof(es)),
+        TEST_ASSERT(!brook_topology_add_sink(
+                        t, "sink", out, brook_serde_string(),
+                        brook_serde_int64(), NULL, NULL,
+                        (const char *[]){"count"}, 1, es, sizeof(es)),
                     "%s", es);
         brook_processor_destroy(c);
         TEST_ASSERT(!brook_mock_cluster_conf_apply(mc, conf), "conf");
