@@ -47,6 +47,8 @@ N_IO_ASYNC = 10_000 if QUICK else 40_000
 N_RSS = 300_000 if QUICK else 2_000_000
 N_SEED = 200_000 if QUICK else 1_000_000
 N_PEER = 200_000 if QUICK else 1_000_000
+N_STORE = 50_000 if QUICK else 200_000
+N_WC = 100_000 if QUICK else 500_000
 KEYS = 10_000
 
 
@@ -224,6 +226,69 @@ def seed_cases(seed_topic: str) -> List[Case]:
         cases.append(Case("seed", f"{label}: single-record", one(w, "record", 1)))
         for b in (100, 1000):
             cases.append(Case("seed", f"{label}: batch {b}", one(w, "batch", b)))
+    return cases
+
+
+def md_rows(text: str) -> List[List[str]]:
+    """The cells of the Markdown table rows a bench program printed."""
+    rows = []
+    for line in text.splitlines():
+        if line.startswith("| ") and not line.startswith("|---"):
+            rows.append([c.strip() for c in line.strip().strip("|").split("|")])
+    return rows
+
+
+def store_cases() -> List[Case]:
+    """Store operations single vs batch (bench-store, no broker), and word
+    count end to end with single vs batch store operations (bench-streams).
+    Each program reports the median of its own rounds; one program run
+    feeds every case of its table for that run index."""
+    memo: Dict[tuple, Any] = {}
+
+    def program(key: str, i: int, argv: List[str]) -> List[List[str]]:
+        if (key, i) not in memo:
+            t0 = time.time()
+            p = subprocess.run(argv, capture_output=True, text=True,
+                               timeout=900)
+            if p.returncode != 0:
+                raise RuntimeError(f"{os.path.basename(argv[0])} exit "
+                                   f"{p.returncode}: {p.stderr[-300:]}")
+            memo[(key, i)] = (md_rows(p.stdout), time.time() - t0)
+        return memo[(key, i)][0]
+
+    def store_op(label: str, op: str):
+        def fn(i: int) -> Dict[str, Any]:
+            rows = program("store", i, [f"{BUILD}/bench/bench-store",
+                                        "--keys", str(N_STORE)])
+            for r in rows:
+                if r[0] == label and r[1] == op:
+                    return {"msgs_per_sec": float(r[2]), "unit": "ops/CPU-s"}
+            raise RuntimeError(f"bench-store printed no row {label} / {op}")
+        return fn
+
+    def wordcount(variant: str):
+        def fn(i: int) -> Dict[str, Any]:
+            rows = program("wc", i, [f"{BUILD}/bench/bench-streams",
+                                     "--only", "wordcount", "--rounds", "1",
+                                     "--records", str(N_WC)])
+            for r in rows:
+                if r[1].startswith(variant):
+                    return {"msgs_per_sec": float(r[2].split()[0]),
+                            "unit": "words/s"}
+            raise RuntimeError(f"bench-streams printed no row {variant}")
+        return fn
+
+    cases = []
+    for label, short in (("rocksdb (WAL off, default)", "WAL off"),
+                         ("rocksdb (WAL on)", "WAL on")):
+        for op in ("put", "put_batch(100)", "put_batch(1000)",
+                   "get", "get_batch(100)", "get_batch(1000)"):
+            cases.append(Case("store", f"RocksDB store ({short}): {op}, "
+                              "ops per CPU-second", store_op(label, op)))
+    cases.append(Case("store", "word count end to end: single store ops "
+                      "(words/s)", wordcount("single store ops")))
+    cases.append(Case("store", "word count end to end: batch store ops "
+                      "(words/s)", wordcount("batch store ops")))
     return cases
 
 
@@ -416,6 +481,18 @@ EXTRA_RATIOS: List[tuple] = [
     ("brook streams count-by-key, batch, 1 thread",
      "brook streams count-by-key, single-record, 1 thread",
      "brook streams batch / single-record, count-by-key"),
+    ("RocksDB store (WAL off): put_batch(100), ops per CPU-second",
+     "RocksDB store (WAL off): put, ops per CPU-second",
+     "RocksDB put_batch(100) / put (WAL off)"),
+    ("RocksDB store (WAL off): get_batch(100), ops per CPU-second",
+     "RocksDB store (WAL off): get, ops per CPU-second",
+     "RocksDB get_batch(100) / get (WAL off)"),
+    ("RocksDB store (WAL on): put_batch(100), ops per CPU-second",
+     "RocksDB store (WAL on): put, ops per CPU-second",
+     "RocksDB put_batch(100) / put (WAL on)"),
+    ("word count end to end: batch store ops (words/s)",
+     "word count end to end: single store ops (words/s)",
+     "word count, batch / single store operations"),
     ("brook restore, 1 thread (records/s)",
      "Kafka Streams restore, 1 thread (records/s)",
      "brook / Kafka Streams restoration"),
@@ -539,6 +616,7 @@ def main() -> int:
     cases += seed_cases(peer8)
     cases += peer_cases(peer8, peer64)
     cases += restore_cases(peer8)
+    cases += store_cases()
     if ONLY:
         groups = set(ONLY.split(","))
         cases = [c for c in cases if c.group in groups]
