@@ -48,6 +48,7 @@ N_RSS = 300_000 if QUICK else 2_000_000
 N_SEED = 200_000 if QUICK else 1_000_000
 N_PEER = 200_000 if QUICK else 1_000_000
 N_STORE = 50_000 if QUICK else 200_000
+N_DURABLE = 10_000 if QUICK else 50_000
 N_WC = 100_000 if QUICK else 500_000
 KEYS = 10_000
 
@@ -208,11 +209,12 @@ def seed_cases(seed_topic: str) -> List[Case]:
     """The plan's four workloads, single-record vs batch (100, 1000)."""
     bs = f"{BUILD}/bench/bench-seed"
 
-    def one(workload: str, mode: str, batch: int):
+    def one(workload: str, mode: str, batch: int, *extra: str,
+            expect: int = N_SEED):
         def fn(i: int) -> Dict[str, Any]:
             argv = [bs, "--brokers", BROKERS, "--input", seed_topic,
-                    "--expect", str(N_SEED), "--workload", workload,
-                    "--mode", mode, "--batch-size", str(batch)]
+                    "--expect", str(expect), "--workload", workload,
+                    "--mode", mode, "--batch-size", str(batch), *extra]
             if workload == "sink":
                 argv += ["--output", fresh_topic("seed-out", 8)]
             return run_json(argv)
@@ -226,6 +228,15 @@ def seed_cases(seed_topic: str) -> List[Case]:
         cases.append(Case("seed", f"{label}: single-record", one(w, "record", 1)))
         for b in (100, 1000):
             cases.append(Case("seed", f"{label}: batch {b}", one(w, "batch", b)))
+    # The plan's store case as an I/O-bound one: the RocksDB WAL fsynced on
+    # every write (one fsync per put, one per put_batch). Fewer records:
+    # the single-record variant does a few thousand fsyncs per second.
+    label = "state-store writes (RocksDB, WAL fsynced per write)"
+    cases.append(Case("seed", f"{label}: single-record",
+                      one("store", "record", 1, "--durable", expect=N_DURABLE)))
+    for b in (100, 1000):
+        cases.append(Case("seed", f"{label}: batch {b}",
+                          one("store", "batch", b, "--durable", expect=N_DURABLE)))
     return cases
 
 
@@ -382,26 +393,40 @@ def restore_cases(topic8: str) -> List[Case]:
                  fn("kafka-streams"))]
 
 
+# Cases compared as a ratio run interleaved (run 1 of each, then run 2 of
+# each, ...), so that a slow minute of the shared machine does not land on
+# one side of the ratio only.
+PHASE = {"limit": "consumer", "overhead": "consumer"}
+
+
 def run_cases(cases: List[Case]) -> None:
     total = len(cases) * RUNS
     k = 0
+    phases: List[List[Case]] = []
     for c in cases:
+        key = PHASE.get(c.group, c.group)
+        if phases and PHASE.get(phases[-1][0].group, phases[-1][0].group) == key:
+            phases[-1].append(c)
+        else:
+            phases.append([c])
+    for phase in phases:
         for i in range(RUNS):
-            k += 1
-            t0 = time.time()
-            try:
-                r = c.fn(i)
-            except Exception as e:  # a failed case is reported, not hidden
-                r = {"error": str(e)}
-            r["wall_seconds"] = round(time.time() - t0, 2)
-            c.runs.append(r)
-            rate = r.get("msgs_per_sec")
-            say(f"  [{k:3d}/{total}] {c.group:<10} {c.name:<58} run {i + 1}: "
-                + (f"{rate:,.0f} msg/s" if rate else r.get("error", "?")[:80]))
+            for c in phase:
+                k += 1
+                t0 = time.time()
+                try:
+                    r = c.fn(i)
+                except Exception as e:  # a failed case is reported, not hidden
+                    r = {"error": str(e)}
+                r["wall_seconds"] = round(time.time() - t0, 2)
+                c.runs.append(r)
+                rate = r.get("msgs_per_sec")
+                say(f"  [{k:3d}/{total}] {c.group:<10} {c.name:<58} run {i + 1}: "
+                    + (f"{rate:,.0f} msg/s" if rate else r.get("error", "?")[:80]))
 
 
 def fmt(v: Optional[float], unit: str = "") -> str:
-    if v is None:
+    if v is None or v < 0:  # programs print -1 for "not measured"
         return "-"
     if v >= 100:
         return f"{v:,.0f}{unit}"
@@ -506,6 +531,14 @@ EXTRA_RATIOS: List[tuple] = [
     ("Kafka sink (consume, transform, produce): batch 100",
      "Kafka sink (consume, transform, produce): single-record",
      "seed: Kafka sink, batch 100 / single", "plan: 20x"),
+    ("state-store writes (RocksDB, WAL fsynced per write): batch 100",
+     "state-store writes (RocksDB, WAL fsynced per write): single-record",
+     "seed: state-store writes with fsynced WAL, batch 100 / single",
+     "plan: 50x"),
+    ("state-store writes (RocksDB, WAL fsynced per write): batch 1000",
+     "state-store writes (RocksDB, WAL fsynced per write): single-record",
+     "seed: state-store writes with fsynced WAL, batch 1000 / single",
+     "plan: 50x"),
     ("CPU-bound transform: batch 1000", "CPU-bound transform: single-record",
      "seed: CPU-bound transform, batch 1000 / single", "plan: 2x"),
     ("in-memory aggregation: batch 1000", "in-memory aggregation: single-record",

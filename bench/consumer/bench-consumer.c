@@ -56,8 +56,11 @@
 
 #include "brook/brook.h"
 
-#define MAX_SETS    32
-#define LAT_BUCKETS 131072 /* 1 ms buckets up to 131 s */
+#define MAX_SETS 32
+/* Latency buckets: 1 ms up to 65.536 s, then 1 s up to a day (a backlog's
+ * records can wait minutes in Kafka before the handler sees them). */
+#define LAT_FINE    65536
+#define LAT_BUCKETS (LAT_FINE + 86400)
 
 static struct {
         const char *brokers, *topic, *kase, *group, *rss_trace;
@@ -111,6 +114,8 @@ static void latency(int64_t ts_ms, int64_t now_ms)
 
         if (b < 0)
                 b = 0;
+        if (b >= LAT_FINE)
+                b = LAT_FINE + (b - LAT_FINE) / 1000;
         if (b >= LAT_BUCKETS)
                 b = LAT_BUCKETS - 1;
         atomic_fetch_add(&lat_hist[b], 1);
@@ -206,7 +211,9 @@ static double percentile(double p)
         for (i = 0; i < LAT_BUCKETS; i++) {
                 acc += atomic_load(&lat_hist[i]);
                 if (total && (double)acc >= p * (double)total)
-                        return (double)i;
+                        return i < LAT_FINE
+                                   ? (double)i
+                                   : LAT_FINE + (double)(i - LAT_FINE) * 1000;
         }
         return -1;
 }
