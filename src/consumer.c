@@ -385,7 +385,7 @@ static void maybe_commit(brook_consumer_t *c, int64_t now)
 
 static void handle_completion(brook_consumer_t *c, brook__unit_t *u)
 {
-        int64_t dur = u->end_us - u->start_us;
+        int64_t now = u->end_us, dur = u->end_us - u->start_us;
         brook__part_t *p = u->part;
 
         c->inflight--;
@@ -413,10 +413,12 @@ static void handle_completion(brook_consumer_t *c, brook__unit_t *u)
                                            "batch.handler.timeout.ms exceeded");
         c->n_batches++;
         brook__ack_decide(c, u); /* may retire (free) u */
+        /* u->end_us is the clock read when the batch finished (a worker's
+         * for async batches: at most slightly early for the timers). */
         if (!p->unit)
-                brook__maybe_close(c, p, brook__now_us(), 0);
+                brook__maybe_close(c, p, now, 0);
         /* Commit right after the batch, before the next one starts. */
-        maybe_commit(c, brook__now_us());
+        maybe_commit(c, now);
 }
 
 static void collect_completions(brook_consumer_t *c)
@@ -437,6 +439,8 @@ static void collect_completions(brook_consumer_t *c)
 
 static void dispatch(brook_consumer_t *c)
 {
+        int64_t now = 0; /* end of the previous batch run here */
+
         while (c->ready_head && !c->fatal) {
                 brook__unit_t *u = c->ready_head;
 
@@ -457,9 +461,12 @@ static void dispatch(brook_consumer_t *c)
                         brook__pool_submit(c->pool, u);
                         continue;
                 }
+                u->start_us = now ? now : brook__now_us();
                 brook__run_attempt(c, u);
+                now = u->end_us;
                 handle_completion(c, u);
         }
+        brook__grave_flush(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -749,6 +756,7 @@ static void parts_revoke(brook_consumer_t *c,
                 if (p && p->owned)
                         part_release(c, p);
         }
+        brook__grave_flush(c);
 }
 
 static void parts_assign(brook_consumer_t *c,
@@ -1189,6 +1197,7 @@ static void loop_once(brook_consumer_t *c, rd_kafka_message_t **msgs)
         brook__tel_tick(c->tel, now);
         if (c->fatal || atomic_load(&c->stop_req))
                 return;
+        brook__grave_flush(c);
         n = rd_kafka_consume_batch_queue(c->rkqu, poll_timeout_ms(c, now), msgs,
                                          POLL_MAX_MSGS);
         now = brook__now_us();
@@ -1268,10 +1277,12 @@ static void shutdown_consumer(brook_consumer_t *c)
                 while (c->commit_inflight && brook__now_us() < deadline)
                         rd_kafka_queue_poll_callback(c->commit_q, 10);
         }
+        brook__grave_flush(c);
         close_bounded(c, broker_deadline(c));
         for (i = 0; i < c->nparts; i++)
                 if (c->parts[i]->owned)
                         part_release(c, c->parts[i]);
+        brook__grave_flush(c);
         brook__tel_flush(c->tel); /* last StatsD send and summary */
         brook__log(
             &c->log, BROOK_LOG_INFO, "consumer.stopped",
@@ -1402,6 +1413,7 @@ void brook_consumer_destroy(brook_consumer_t *c)
                 brook__unit_drop_msgs(c, u);
                 brook__unit_free(u);
         }
+        brook__grave_flush(c); /* before librdkafka goes */
         if (c->commit_q)
                 rd_kafka_queue_destroy(c->commit_q);
         if (c->rkqu)

@@ -15,6 +15,8 @@
 #ifndef BROOK_CONSUMER_INT_H
 #define BROOK_CONSUMER_INT_H
 
+#define BROOK__GRAVE_MAX 1024 /* messages set aside for destruction */
+
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -148,6 +150,11 @@ struct brook_consumer_s {
         brook__unit_t *ready_head, *ready_tail;
         int inflight;      /* units RUNNING */
         size_t held_bytes; /* bytes in accumulators and units */
+        /* Messages done with, destroyed together once per dispatch: freeing
+         * them one by one between handler calls contends with librdkafka's
+         * fetch threads for their malloc arena (single-message mode). */
+        rd_kafka_message_t *grave[BROOK__GRAVE_MAX];
+        size_t ngrave;
         int global_paused;
 
         /* run state */
@@ -187,6 +194,8 @@ brook__part_t *brook__part_get(brook_consumer_t *c, const char *topic,
 void brook__unit_free(brook__unit_t *u);
 /* Destroy the unit's messages (and what the decoder made of them). */
 void brook__unit_drop_msgs(brook_consumer_t *c, brook__unit_t *u);
+/* Destroy the messages that brook__unit_drop_msgs() set aside. */
+void brook__grave_flush(brook_consumer_t *c);
 /* Detach a unit that is still in use from its (revoked) partition. */
 void brook__unit_orphan(brook_consumer_t *c, brook__unit_t *u);
 /* Remember the failure counts of @p u's unfinished messages. */

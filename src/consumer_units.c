@@ -94,11 +94,23 @@ void brook__unit_drop_msgs(brook_consumer_t *c, brook__unit_t *u)
                 if (m->decoded && c->h.decoded_free)
                         c->h.decoded_free(m->decoded, c->opaque);
                 brook__msg_release(m);
-                rd_kafka_message_destroy(m->rkm);
+                if (c->ngrave == BROOK__GRAVE_MAX)
+                        brook__grave_flush(c);
+                c->grave[c->ngrave++] = m->rkm;
+                m->rkm = NULL;
         }
         c->held_bytes -= u->bytes;
         u->cnt = 0;
         u->bytes = 0;
+}
+
+void brook__grave_flush(brook_consumer_t *c)
+{
+        size_t i;
+
+        for (i = 0; i < c->ngrave; i++)
+                rd_kafka_message_destroy(c->grave[i]);
+        c->ngrave = 0;
 }
 
 void brook__unit_retire(brook_consumer_t *c, brook__unit_t *u)

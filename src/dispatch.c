@@ -183,8 +183,8 @@ void brook__run_attempt(brook_consumer_t *c, brook__unit_t *u)
         int tel = brook__tel_active(c->tel); /* events or span hooks */
         size_t i;
 
-        if (!c->pool)
-                u->start_us = brook__now_us();
+        /* u->start_us is set by the caller (the dispatch loop reuses the
+         * end of the previous batch: one clock read per batch). */
         if (tel)
                 brook__tel_batch_start(c->tel, b, &ts);
         if (b->cnt == 0) {
