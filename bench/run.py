@@ -629,7 +629,7 @@ def update_readme(md: str, base: str) -> None:
     if start not in text or end not in text:
         return
     body = md.replace("](" + base, "](results/" + base)
-    body = body.replace("# brook benchmarks", "### Latest full run:", 1)
+    body = body.replace("# brook benchmarks,", "### Latest full run:", 1)
     head, rest = text.split(start, 1)
     tail = rest.split(end, 1)[1]
     with open(path, "w") as f:
