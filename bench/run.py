@@ -168,6 +168,10 @@ def consumer_cases(main_topic: str) -> List[Case]:
              consume("brook-batch", N_MAIN)),
         Case("overhead", "brook single-message mode, no-op",
              consume("brook-single", N_MAIN)),
+        Case("overhead", "brook batch consumer, no-op, telemetry off",
+             consume("brook-batch", N_MAIN, "--telemetry", "off")),
+        Case("overhead", "brook batch consumer, no-op, all exporters on",
+             consume("brook-batch", N_MAIN, "--telemetry", "all")),
     ]
     for bs in (1, 10, 1000):
         cases.append(Case("batch-size", f"brook batch consumer, batch.size={bs}",
@@ -473,6 +477,9 @@ def table(cases: List[Case], m: Dict[str, Any]) -> str:
     ratio("brook batch consumer, no-op (batch.size=100)",
           "brook single-message mode, no-op",
           "batch / single-message, no-op handler")
+    ratio("brook batch consumer, no-op, all exporters on",
+          "brook batch consumer, no-op, telemetry off",
+          "telemetry: all exporters on / off, batch consumer", ">= 0.97")
     ratio("1 ms handler: async, concurrency 10", "1 ms handler: single-message",
           "async (10) / single-message, 1 ms handler")
     ratio("1 ms handler: async, concurrency 50", "1 ms handler: single-message",
