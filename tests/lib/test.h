@@ -142,6 +142,12 @@ brook_consumer_t *test_env_consumer(test_env_t *e, brook_conf_t *conf,
                                     brook_handlers_t *h, void *opaque);
 void test_env_destroy(test_env_t *e);
 
+/* The group-split scenario (tests/lib/group_split.c): two consumers of one
+ * group on the embedded cluster, the second joining mid-way, with the
+ * assignment @p strategy (NULL: librdkafka's default) and a handler that
+ * sleeps @p sleep_ms per batch. Exits on a failed check; returns 0. */
+int test_group_split(const char *name, const char *strategy, int sleep_ms);
+
 /* A record read back from a topic by a separate client. */
 typedef struct test_rec_s {
         int32_t partition;
