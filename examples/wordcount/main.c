@@ -28,7 +28,9 @@
  * counter in origin order, so an origin at or before the stored one is a
  * replay and is not counted again. Count and origins are one value, one
  * changelog record: any prefix of the changelog restores a consistent
- * state.
+ * state. A replayed word is still written and emitted again: a crash can
+ * deliver a count's changelog record but lose its output record, and the
+ * replay is what puts that count on the output.
  *
  *   wordcount [--brokers H:P] [--input T] [--output T] [--app-id ID]
  *             [--state-dir DIR] [--threads N] [--partitions N]
@@ -243,7 +245,8 @@ static size_t encode(const wstate_t *w, unsigned char *buf)
         return 8 + w->n * 16;
 }
 
-/* Count one occurrence unless it is a replay. Returns 1 when counted. */
+/* Count one occurrence unless it is a replay. Returns 1 when counted, 0
+ * for a replay (the word is marked changed either way). */
 static int apply(wstate_t *w, const brook_record_t *rec)
 {
         const void *hv;
@@ -261,8 +264,14 @@ static int apply(wstate_t *w, const brook_record_t *rec)
                         break;
         if (i < w->n && (o.off < w->o[i].off ||
                          (o.off == w->o[i].off && o.pos <= w->o[i].pos))) {
-                /* replayed after a crash: counted already */
+                /* Replayed after a crash: counted already, but written
+                 * and emitted again. The crash may have delivered this
+                 * count's changelog record and lost its output record;
+                 * the replay of the uncommitted input is what re-emits
+                 * it (the output is "latest count", so again is
+                 * harmless). */
                 __atomic_add_fetch(&replays, 1, __ATOMIC_RELAXED);
+                w->changed = 1;
                 return 0;
         }
         if (i == w->n) {
@@ -347,9 +356,10 @@ static brook_err_t count_batch(brook_ctx_t *ctx, brook_record_t *const *recs,
                         goto done;
                 }
         }
-        for (i = 0; i < cnt; i++) /* in record order */
-                if (apply(&ws[widx[i]], recs[i]))
-                        ws[widx[i]].last_rec = i;
+        for (i = 0; i < cnt; i++) { /* in record order */
+                apply(&ws[widx[i]], recs[i]);
+                ws[widx[i]].last_rec = i;
+        }
         /* Write back what changed. */
         for (i = 0, j = 0; j < n; j++) {
                 if (!ws[j].changed)
