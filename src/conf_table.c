@@ -207,7 +207,8 @@ const brook__prop_t brook__props[] = {
      "`key:value` (e.g. `env:prod,service:orders`)."},
     {"metrics.lag.interval.ms", BROOK__PT_INT, "5000", NULL, 0, 86400000, NULL,
      BROOK__PF_ALL,
-     "Consumer lag per partition (the brook_consumer_lag gauge) is read "
+     "Consumer lag per partition (the brook_consumer_lag and "
+     "brook_streams_lag gauges) is read "
      "from librdkafka's statistics at this interval (librdkafka's "
      "statistics.interval.ms; kafka.statistics.interval.ms overrides it). "
      "0 disables the lag gauge."},

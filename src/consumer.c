@@ -849,7 +849,7 @@ static brook_err_t pass_kafka(const char *name, const char *value, void *arg)
 static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
         (void)rk;
-        brook__tel_stats(((brook_consumer_t *)opaque)->tel, json, len);
+        brook__tel_stats(((brook_consumer_t *)opaque)->tel, 0, json, len);
         return 0; /* librdkafka frees json */
 }
 

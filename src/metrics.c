@@ -199,20 +199,69 @@ static int lag_cmp(const void *a, const void *b)
 }
 
 /*
+ * Installs @p add (n entries of source @p src, owned by the callee) in
+ * place of that source's slice of the table, under the lock; the table
+ * stays sorted by topic and partition. The replaced entries are freed.
+ */
+static int lags_replace(brook__metrics_t *m, int src, brook__lag_t *add,
+                        size_t n)
+{
+        brook__lag_t *tbl, *old;
+        size_t i, k = 0, keep = 0, oldn;
+
+        pthread_mutex_lock(&m->lock);
+        for (i = 0; i < m->nlags; i++)
+                keep += m->lags[i].src != src;
+        if (!keep) { /* the common case: one source */
+                tbl = add;
+                add = NULL;
+                k = n;
+        } else if (!(tbl = malloc((keep + n) * sizeof(*tbl)))) {
+                pthread_mutex_unlock(&m->lock);
+                brook__lags_free(add, n);
+                return -1;
+        } else {
+                for (i = 0; i < m->nlags; i++)
+                        if (m->lags[i].src != src)
+                                tbl[k++] = m->lags[i];
+                if (n)
+                        memcpy(tbl + k, add, n * sizeof(*add));
+                k += n;
+                free(add); /* its strings moved into tbl */
+                add = NULL;
+                if (k > 1)
+                        qsort(tbl, k, sizeof(*tbl), lag_cmp);
+        }
+        old = m->lags;
+        oldn = m->nlags;
+        m->lags = k ? tbl : NULL;
+        m->nlags = k;
+        if (!k)
+                free(tbl);
+        pthread_mutex_unlock(&m->lock);
+        /* Free the replaced slice: old entries of src (the others moved). */
+        for (i = 0; i < oldn; i++)
+                if (old[i].src == src || !keep)
+                        free(old[i].topic);
+        free(old);
+        return 0;
+}
+
+/*
  * Statistics JSON (librdkafka STATISTICS.md): topics.<name>.partitions.<id>
  * with "partition", "desired" (assigned to us) and "consumer_lag" (high
  * watermark minus committed offset, -1 while unknown). Only assigned
- * partitions with a known lag are kept; the table is replaced whole so
- * that revoked partitions disappear.
+ * partitions with a known lag are kept; the source's slice is replaced
+ * whole so that revoked partitions disappear.
  */
-int brook__metrics_stats(brook__metrics_t *m, const char *json, size_t len)
+int brook__metrics_stats(brook__metrics_t *m, int src, const char *json,
+                         size_t len)
 {
         json_error_t jerr;
         json_t *root = json_loadb(json, len, 0, &jerr), *topics, *tobj;
         const char *tname;
-        brook__lag_t *lags = NULL, *old;
-        size_t n = 0, cap = 0, oldn;
-        int rc = 0;
+        brook__lag_t *lags = NULL;
+        size_t n = 0, cap = 0;
 
         if (!root)
                 return -1;
@@ -237,36 +286,33 @@ int brook__metrics_stats(brook__metrics_t *m, const char *json, size_t len)
                                 brook__lag_t *a =
                                     realloc(lags, nc * sizeof(*a));
 
-                                if (!a) {
-                                        rc = -1;
-                                        goto out;
-                                }
+                                if (!a)
+                                        goto fail;
                                 lags = a;
                                 cap = nc;
                         }
-                        if (!(lags[n].topic = strdup(tname))) {
-                                rc = -1;
-                                goto out;
-                        }
+                        if (!(lags[n].topic = strdup(tname)))
+                                goto fail;
                         lags[n].partition = (int32_t)json_integer_value(jp);
                         lags[n].lag = (int64_t)json_integer_value(jl);
+                        lags[n].src = src;
                         n++;
                 }
         }
-        if (n)
+        json_decref(root);
+        if (n > 1)
                 qsort(lags, n, sizeof(*lags), lag_cmp);
-        pthread_mutex_lock(&m->lock);
-        old = m->lags;
-        oldn = m->nlags;
-        m->lags = lags;
-        m->nlags = n;
-        pthread_mutex_unlock(&m->lock);
-        lags = old;
-        n = oldn;
-out:
+        return lags_replace(m, src, lags, n);
+fail:
         brook__lags_free(lags, n);
         json_decref(root);
-        return rc;
+        return -1;
+}
+
+void brook__metrics_lags_drop(brook__metrics_t *m, int src)
+{
+        if (m)
+                lags_replace(m, src, NULL, 0);
 }
 
 brook__lag_t *brook__metrics_lags(brook__metrics_t *m, size_t *cntp)

@@ -5,9 +5,10 @@
  * One registry per owner (consumer). Per-topic series live on an
  * append-only list that is published with a release store and never
  * freed before the registry: readers (scrapes, StatsD flushes, updates)
- * walk it without a lock. Values are relaxed atomics. The lag table is
- * replaced as a whole under `lock` (it changes once per statistics
- * interval).
+ * walk it without a lock. Values are relaxed atomics. The lag table
+ * holds one slice per statistics source (each librdkafka consumer of the
+ * owner: a streams instance has one per stream thread); a source's slice
+ * is replaced as a whole under `lock` (once per statistics interval).
  */
 #ifndef BROOK_METRICS_INT_H
 #define BROOK_METRICS_INT_H
@@ -65,6 +66,7 @@ typedef struct brook__lag_s {
         char *topic;
         int32_t partition;
         int64_t lag;
+        int src; /* the statistics source (consumer) it came from */
 } brook__lag_t;
 
 struct brook__metrics_s {

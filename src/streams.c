@@ -842,6 +842,7 @@ static void thread_shutdown(brook__sthread_t *th)
         if (err)
                 brook__log(&th->log, BROOK_LOG_WARN, "close.failed", "error=%s",
                            rd_kafka_err2name(err));
+        brook__tel_stats_drop(th->s->tel, th->idx); /* no partitions left */
         while (th->ntasks) {
                 char id[32];
                 int running = th->tasks[0]->state == BROOK__TASK_RUNNING;
@@ -876,6 +877,17 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         brook__log(&th->log, BROOK_LOG_WARN, "kafka.error",
                    "error=%s reason=%s",
                    rd_kafka_err2name((rd_kafka_resp_err_t)err), rq);
+}
+
+/* librdkafka's statistics of the thread's group consumer (served by its
+ * poll): the lag gauge of the thread's partitions. */
+static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+        brook__sthread_t *th = opaque;
+
+        (void)rk;
+        brook__tel_stats(th->s->tel, th->idx, json, len);
+        return 0; /* librdkafka frees json */
 }
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
@@ -973,6 +985,15 @@ static rd_kafka_t *thread_consumer(brook__sthread_t *th, char *errstr,
                 if (rd_kafka_conf_set(rkc, defaults[i][0], defaults[i][1], es,
                                       sizeof(es)))
                         goto fail;
+        if (brook__tel_stats_interval_ms(s->tel) > 0) {
+                char iv[32]; /* metrics.lag.interval.ms; kafka.* overrides */
+
+                snprintf(iv, sizeof(iv), "%lld",
+                         (long long)brook__tel_stats_interval_ms(s->tel));
+                if (rd_kafka_conf_set(rkc, "statistics.interval.ms", iv, es,
+                                      sizeof(es)))
+                        goto fail;
+        }
         if (brook__conf_foreach(s->conf, "kafka.", pass_consumer, rkc)) {
                 snprintf(es, sizeof(es), "a kafka.* property was rejected");
                 goto fail;
@@ -991,6 +1012,7 @@ static rd_kafka_t *thread_consumer(brook__sthread_t *th, char *errstr,
         rd_kafka_conf_set_rebalance_cb(rkc, rebalance_cb);
         rd_kafka_conf_set_error_cb(rkc, error_cb);
         rd_kafka_conf_set_log_cb(rkc, log_cb);
+        rd_kafka_conf_set_stats_cb(rkc, stats_cb);
         rd_kafka_conf_set_opaque(rkc, th);
         if (!(rk = rd_kafka_new(RD_KAFKA_CONSUMER, rkc, es, sizeof(es)))) {
                 rd_kafka_conf_destroy(rkc);

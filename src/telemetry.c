@@ -323,11 +323,17 @@ int64_t brook__tel_stats_interval_ms(const brook__tel_t *tel)
         return tel->lag_interval_ms;
 }
 
-void brook__tel_stats(brook__tel_t *tel, const char *json, size_t len)
+void brook__tel_stats(brook__tel_t *tel, int src, const char *json, size_t len)
 {
-        if (brook__metrics_stats(tel->metrics, json, len))
+        if (brook__metrics_stats(tel->metrics, src, json, len))
                 brook__log(&tel->log, BROOK_LOG_DEBUG, "metrics.stats_invalid",
                            "bytes=%zu", len);
+}
+
+void brook__tel_stats_drop(brook__tel_t *tel, int src)
+{
+        if (tel)
+                brook__metrics_lags_drop(tel->metrics, src);
 }
 
 /* ------------------------------------------------------------------ */

@@ -125,8 +125,12 @@ static inline int brook__tel_active(const brook__tel_t *tel)
 
 /* librdkafka's statistics.interval.ms for the lag gauge (0: none). */
 int64_t brook__tel_stats_interval_ms(const brook__tel_t *tel);
-/* librdkafka's statistics JSON (stats_cb): updates the lag gauges. */
-void brook__tel_stats(brook__tel_t *tel, const char *json, size_t len);
+/* librdkafka's statistics JSON (stats_cb) of consumer @p src (0 for a
+ * batch consumer, the stream thread's index for streams): updates the
+ * lag gauges of that consumer's partitions. */
+void brook__tel_stats(brook__tel_t *tel, int src, const char *json, size_t len);
+/* Consumer @p src is gone: its partitions leave the lag gauge. */
+void brook__tel_stats_drop(brook__tel_t *tel, int src);
 
 /*
  * A batch attempt starts / stopped on this thread (call only when
@@ -195,8 +199,12 @@ void brook__metrics_batch(brook__metrics_t *m, const char *topic, size_t count,
                           size_t failed, int64_t dur_us);
 void brook__metrics_inflight(brook__metrics_t *m, int n);
 void brook__metrics_dead_letter(brook__metrics_t *m, const char *topic, int ok);
-/* Replace the lag table from librdkafka's statistics JSON. */
-int brook__metrics_stats(brook__metrics_t *m, const char *json, size_t len);
+/* Replace source @p src's slice of the lag table from librdkafka's
+ * statistics JSON (one source per librdkafka consumer). */
+int brook__metrics_stats(brook__metrics_t *m, int src, const char *json,
+                         size_t len);
+/* Drop source @p src's slice of the lag table (its consumer is gone). */
+void brook__metrics_lags_drop(brook__metrics_t *m, int src);
 /* Prometheus text; malloc'd, NULL when out of memory. */
 char *brook__metrics_render(brook__metrics_t *m, size_t *lenp);
 /* Totals over every topic, for the summaries: batches ok/partial/failed,

@@ -342,6 +342,34 @@ int64_t st_wait_metric(brook_streams_t *s, const char *name, int64_t want,
         return v;
 }
 
+int st_lag_scan(brook_streams_t *s, const char *topic, int parts, int64_t *lags)
+{
+        char *text =
+            brook_telemetry_metrics_text(brook_streams_telemetry(s), NULL);
+        char *line, *save = NULL, want[300];
+        int p, found = 0;
+
+        TEST_ASSERT(text, "metrics text");
+        for (p = 0; p < parts; p++)
+                lags[p] = -1;
+        snprintf(want, sizeof(want), "topic=\"%s\",partition=\"", topic);
+        for (line = strtok_r(text, "\n", &save); line;
+             line = strtok_r(NULL, "\n", &save)) {
+                char *q;
+
+                if (strncmp(line, "brook_streams_lag{", 18) ||
+                    !(q = strstr(line, want)))
+                        continue;
+                p = atoi(q + strlen(want));
+                TEST_ASSERT(p >= 0 && p < parts, "lag line %s", line);
+                TEST_ASSERT(lags[p] == -1, "partition %d twice: %s", p, line);
+                lags[p] = atoll(strrchr(line, ' ') + 1);
+                found++;
+        }
+        brook_telemetry_free(text);
+        return found;
+}
+
 static const char *src_dir(void)
 {
         const char *d = getenv("BROOK_SOURCE_DIR");

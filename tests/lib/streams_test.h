@@ -62,6 +62,14 @@ const char *st_rec_header(const st_rec_t *r, const char *name);
 int64_t st_end_offset(const char *bootstraps, const char *topic,
                       int32_t partition);
 
+/*
+ * The brook_streams_lag gauges of @p topic in one exposition of @p s:
+ * lags[p] = the gauge of partition p, -1 when absent. Returns how many of
+ * the @p parts partitions have a gauge.
+ */
+int st_lag_scan(brook_streams_t *s, const char *topic, int parts,
+                int64_t *lags);
+
 /* Wait until brook_streams_metric(s, name) >= want, or the timeout. */
 int64_t st_wait_metric(brook_streams_t *s, const char *name, int64_t want,
                        int64_t timeout_ms);

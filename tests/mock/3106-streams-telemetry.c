@@ -5,7 +5,8 @@
  * counts add up to the input, task.committed fires at the commit, the
  * Prometheus text counts the records; a second instance with an empty state
  * directory restores, and its task.restored events add up to the changelog's
- * records.
+ * records. The lag gauge (brook_streams_lag) shows both input partitions
+ * and reaches 0 once the input is processed and committed.
  */
 #include <string.h>
 #include <unistd.h>
@@ -74,6 +75,7 @@ static brook_streams_t *start(brook_mock_cluster_t *mc, const char *in,
         test_conf_set(conf, "state.dir", state);
         test_conf_set(conf, "commit.interval.ms", "500");
         test_conf_set(conf, "log.level", "warn");
+        test_conf_set(conf, "metrics.lag.interval.ms", "100");
         s = brook_streams_new(t, conf, es, sizeof(es));
         TEST_ASSERT(s, "%s", es);
         TEST_ASSERT(brook_telemetry_event_attach(brook_streams_telemetry(s),
@@ -134,6 +136,20 @@ int main(void)
                 }
         brook_telemetry_free(text);
         TEST_ASSERT(found, "no brook_streams_messages_processed_total line");
+        {
+                int64_t deadline = test_now_ms() + test_timeout_ms(10000);
+                int64_t lags[PARTS];
+
+                while ((found = st_lag_scan(s, in, PARTS, lags)) < PARTS ||
+                       lags[0] || lags[1]) {
+                        TEST_ASSERT(test_now_ms() < deadline,
+                                    "lag gauge: %d partitions, %lld/%lld",
+                                    found, (long long)lags[0],
+                                    (long long)lags[1]);
+                        test_sleep_ms(50);
+                }
+                TEST_SAY("brook_streams_lag 0 on both input partitions");
+        }
         brook_error_destroy(brook_streams_close(s));
         brook_streams_destroy(s);
         brook_topology_destroy(t);

@@ -28,6 +28,10 @@ static const char stats_json[] =
     "\"-1\":{\"partition\":-1,\"desired\":false,\"consumer_lag\":-1}}},"
     "\"we\\\"ird\\\\t\":{\"partitions\":{"
     "\"7\":{\"partition\":7,\"desired\":true,\"consumer_lag\":42}}}}}";
+/* The same topic seen by a second consumer that owns partition 1. */
+static const char stats_json2[] =
+    "{\"topics\":{\"orders\":{\"partitions\":{"
+    "\"1\":{\"partition\":1,\"desired\":true,\"consumer_lag\":9}}}}}";
 
 static int log_lines, summary_lines;
 static char last_line[2048];
@@ -111,9 +115,9 @@ static void test_lag_and_render(void)
         brook__lag_t *l;
 
         TEST_ASSERT(m, "metrics");
-        TEST_ASSERT(brook__metrics_stats(m, "{not json", 9) == -1,
+        TEST_ASSERT(brook__metrics_stats(m, 0, "{not json", 9) == -1,
                     "invalid JSON accepted");
-        TEST_ASSERT(!brook__metrics_stats(m, stats_json, strlen(stats_json)),
+        TEST_ASSERT(!brook__metrics_stats(m, 0, stats_json, strlen(stats_json)),
                     "stats");
         l = brook__metrics_lags(m, &n);
         TEST_ASSERT(n == 3, "%zu lag entries", n);
@@ -169,8 +173,26 @@ static void test_lag_and_render(void)
         TEST_ASSERT(tel_promtool(text, out, sizeof(out)) == 0,
                     "promtool: %s\n%s", out, text);
         free(text);
+        /* A second source (another stream thread's consumer) adds its
+         * partitions; each source replaces only its own. */
+        TEST_ASSERT(
+            !brook__metrics_stats(m, 1, stats_json2, strlen(stats_json2)),
+            "stats of source 1");
+        l = brook__metrics_lags(m, &n);
+        TEST_ASSERT(n == 4 && !strcmp(l[0].topic, "orders") &&
+                        l[0].partition == 0 && l[1].partition == 1 &&
+                        l[1].lag == 9 && l[2].partition == 3 &&
+                        !strcmp(l[3].topic, "we\"ird\\t"),
+                    "merged lag table (%zu entries)", n);
+        brook__lags_free(l, n);
         /* Revoked partitions disappear with the next statistics. */
-        TEST_ASSERT(!brook__metrics_stats(m, "{\"topics\":{}}", 13), "empty");
+        TEST_ASSERT(!brook__metrics_stats(m, 0, "{\"topics\":{}}", 13),
+                    "empty");
+        l = brook__metrics_lags(m, &n);
+        TEST_ASSERT(n == 1 && l[0].partition == 1 && l[0].lag == 9,
+                    "source 0 not replaced alone (%zu entries)", n);
+        brook__lags_free(l, n);
+        brook__metrics_lags_drop(m, 1);
         l = brook__metrics_lags(m, &n);
         TEST_ASSERT(n == 0 && !l, "lag table not replaced");
         brook__metrics_destroy(m);
