@@ -130,8 +130,8 @@ int main(void)
                 scans++;
                 for (p = 0; p < PARTS; p++) {
                         TEST_ASSERT(lags[p] <= CNT / PARTS,
-                                    "partition %d lag %lld > its end offset",
-                                    p, (long long)lags[p]);
+                                    "partition %d lag %lld > its end offset", p,
+                                    (long long)lags[p]);
                         if (lags[p] > max_lag[p])
                                 max_lag[p] = lags[p];
                         zero &= lags[p] == 0;
@@ -179,8 +179,9 @@ int main(void)
                     brook_error_string(err));
         /* The stopped threads' partitions left the gauge. */
         found = st_lag_scan(s, in_topic, PARTS, lags);
-        TEST_ASSERT(found == 0, "%d partitions still in the lag gauge after "
-                                "close",
+        TEST_ASSERT(found == 0,
+                    "%d partitions still in the lag gauge after "
+                    "close",
                     found);
         brook_streams_destroy(s);
         brook_topology_destroy(t);
