@@ -882,15 +882,9 @@ static rd_kafka_conf_t *kafka_conf(brook_consumer_t *c, char *errstr,
                 if (rd_kafka_conf_set(rkc, defaults[i][0], defaults[i][1], es,
                                       sizeof(es)))
                         goto fail;
-        if (brook__tel_stats_interval_ms(c->tel) > 0) {
-                char iv[32]; /* metrics.lag.interval.ms; kafka.* overrides */
-
-                snprintf(iv, sizeof(iv), "%lld",
-                         (long long)brook__tel_stats_interval_ms(c->tel));
-                if (rd_kafka_conf_set(rkc, "statistics.interval.ms", iv, es,
-                                      sizeof(es)))
-                        goto fail;
-        }
+        /* metrics.lag.interval.ms; kafka.* overrides it */
+        if (brook__tel_stats_conf(c->tel, rkc, es, sizeof(es)))
+                goto fail;
         if (brook__conf_foreach(c->conf, "kafka.", pass_kafka, rkc)) {
                 snprintf(es, sizeof(es), "a kafka.* property was rejected");
                 goto fail;

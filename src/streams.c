@@ -985,15 +985,9 @@ static rd_kafka_t *thread_consumer(brook__sthread_t *th, char *errstr,
                 if (rd_kafka_conf_set(rkc, defaults[i][0], defaults[i][1], es,
                                       sizeof(es)))
                         goto fail;
-        if (brook__tel_stats_interval_ms(s->tel) > 0) {
-                char iv[32]; /* metrics.lag.interval.ms; kafka.* overrides */
-
-                snprintf(iv, sizeof(iv), "%lld",
-                         (long long)brook__tel_stats_interval_ms(s->tel));
-                if (rd_kafka_conf_set(rkc, "statistics.interval.ms", iv, es,
-                                      sizeof(es)))
-                        goto fail;
-        }
+        /* metrics.lag.interval.ms; kafka.* overrides it */
+        if (brook__tel_stats_conf(s->tel, rkc, es, sizeof(es)))
+                goto fail;
         if (brook__conf_foreach(s->conf, "kafka.", pass_consumer, rkc)) {
                 snprintf(es, sizeof(es), "a kafka.* property was rejected");
                 goto fail;

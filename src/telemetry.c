@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <librdkafka/rdkafka.h>
+
 #include "metrics.h"
 #include "telemetry.h"
 
@@ -318,9 +320,18 @@ void brook__tel_destroy(brook__tel_t *tel)
         free(tel);
 }
 
-int64_t brook__tel_stats_interval_ms(const brook__tel_t *tel)
+int brook__tel_stats_conf(const brook__tel_t *tel, rd_kafka_conf_t *rkc,
+                          char *es, size_t es_size)
 {
-        return tel->lag_interval_ms;
+        char iv[32];
+
+        if (tel->lag_interval_ms <= 0)
+                return 0;
+        snprintf(iv, sizeof(iv), "%lld", (long long)tel->lag_interval_ms);
+        return rd_kafka_conf_set(rkc, "statistics.interval.ms", iv, es,
+                                 es_size) == RD_KAFKA_CONF_OK
+                   ? 0
+                   : -1;
 }
 
 void brook__tel_stats(brook__tel_t *tel, int src, const char *json, size_t len)

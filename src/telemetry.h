@@ -123,8 +123,16 @@ static inline int brook__tel_active(const brook__tel_t *tel)
                                     memory_order_acquire);
 }
 
-/* librdkafka's statistics.interval.ms for the lag gauge (0: none). */
-int64_t brook__tel_stats_interval_ms(const brook__tel_t *tel);
+struct rd_kafka_conf_s; /* librdkafka's rd_kafka_conf_t */
+
+/*
+ * Sets statistics.interval.ms of a consumer's librdkafka configuration
+ * @p rkc (an rd_kafka_conf_t) to metrics.lag.interval.ms when that is
+ * > 0; call it before the kafka.* pass-through, which may override it.
+ * 0, or -1 with librdkafka's message in @p es.
+ */
+int brook__tel_stats_conf(const brook__tel_t *tel, struct rd_kafka_conf_s *rkc,
+                          char *es, size_t es_size);
 /* librdkafka's statistics JSON (stats_cb) of consumer @p src (0 for a
  * batch consumer, the stream thread's index for streams): updates the
  * lag gauges of that consumer's partitions. */

@@ -342,6 +342,26 @@ int64_t st_wait_metric(brook_streams_t *s, const char *name, int64_t want,
         return v;
 }
 
+void st_assert_committed(const char *topic, const char *group, int parts,
+                         int64_t each)
+{
+        char *js = st_kafkatool("committed -t %s -g %s", topic, group);
+        json_t *com = json_loads(js, 0, NULL);
+        int p;
+
+        TEST_ASSERT(com, "committed JSON: %s", js);
+        for (p = 0; p < parts; p++) {
+                char k[16];
+
+                snprintf(k, sizeof(k), "%d", p);
+                TEST_ASSERT(json_integer_value(json_object_get(com, k)) == each,
+                            "partition %d committed: %s (want %lld each)", p,
+                            js, (long long)each);
+        }
+        json_decref(com);
+        free(js);
+}
+
 int st_lag_scan(brook_streams_t *s, const char *topic, int parts, int64_t *lags)
 {
         char *text =

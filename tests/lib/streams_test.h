@@ -63,6 +63,13 @@ int64_t st_end_offset(const char *bootstraps, const char *topic,
                       int32_t partition);
 
 /*
+ * Fails the test unless the committed offset of group @p group on each of
+ * the @p parts partitions of @p topic, read by kafka-python, is @p each.
+ */
+void st_assert_committed(const char *topic, const char *group, int parts,
+                         int64_t each);
+
+/*
  * The brook_streams_lag gauges of @p topic in one exposition of @p s:
  * lags[p] = the gauge of partition p, -1 when absent. Returns how many of
  * the @p parts partitions have a gauge.
