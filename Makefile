@@ -27,7 +27,7 @@ BUILD_DIR ?= build
 endif
 
 .PHONY: all build deps demo test test-fast test-broker bench format \
-        format-check docs docs-check install clean
+        format-check check-layers docs docs-check install clean
 
 all: build
 
@@ -67,6 +67,9 @@ format-check:
 	if [ -n "$$out" ]; then echo "$$out" | head -40; \
 	echo "format-check: run 'make format'"; exit 1; fi; \
 	echo "format-check: ok"
+
+check-layers:
+	@scripts/check-layers
 
 docs: build
 	$(BUILD_DIR)/brook-conf-doc > docs/CONFIGURATION.md

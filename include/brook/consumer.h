@@ -13,6 +13,7 @@
 #include "brook/common.h"
 #include "brook/conf.h"
 #include "brook/msg.h"
+#include "brook/telemetry.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -194,6 +195,39 @@ BROOK_EXPORT brook_err_t brook_consumer_update_batch_config(brook_consumer_t *c,
  *        returned (or instead of running it).
  */
 BROOK_EXPORT void brook_consumer_destroy(brook_consumer_t *c);
+
+/* ------------------------------------------------------------------ */
+/* telemetry (brook/telemetry.h) of a consumer                        */
+
+/**
+ * @brief The telemetry handle of a consumer.
+ * @returns the handle (owned by the consumer, valid until
+ *          brook_consumer_destroy()), or NULL for a NULL consumer.
+ * @remark Thread-safe.
+ */
+BROOK_EXPORT brook_telemetry_t *brook_consumer_telemetry(brook_consumer_t *c);
+
+/** @brief brook_telemetry_event_attach() on the consumer's telemetry. */
+BROOK_EXPORT int64_t brook_consumer_event_attach(brook_consumer_t *c,
+                                                 const char *name,
+                                                 brook_event_cb_t *cb,
+                                                 void *opaque);
+
+/** @brief brook_telemetry_event_detach() on the consumer's telemetry. */
+BROOK_EXPORT brook_err_t brook_consumer_event_detach(brook_consumer_t *c,
+                                                     int64_t id);
+
+/** @brief brook_telemetry_set_span_hooks() on the consumer's telemetry. */
+BROOK_EXPORT brook_err_t
+brook_consumer_set_span_hooks(brook_consumer_t *c, brook_span_start_cb_t *start,
+                              brook_span_end_cb_t *end, void *opaque);
+
+/**
+ * @brief brook_telemetry_metrics_text() of the consumer; free the result
+ *        with brook_telemetry_free().
+ */
+BROOK_EXPORT char *brook_consumer_metrics_text(brook_consumer_t *c,
+                                               size_t *lenp);
 
 #ifdef __cplusplus
 }

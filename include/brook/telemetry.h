@@ -16,13 +16,13 @@
  *    contexts, for a tracer such as OpenTelemetry (docs/TELEMETRY.md).
  *
  * Every consumer (and streams instance) owns one telemetry handle,
- * brook_consumer_telemetry(); it lives as long as its owner.
+ * brook_consumer_telemetry() (declared in brook/consumer.h) and
+ * brook_streams_telemetry(); it lives as long as its owner.
  */
 #ifndef BROOK_TELEMETRY_H
 #define BROOK_TELEMETRY_H
 
 #include "brook/common.h"
-#include "brook/consumer.h"
 #include "brook/msg.h"
 
 #ifdef __cplusplus
@@ -84,14 +84,6 @@ typedef void *(brook_span_start_cb_t)(const brook_event_t *ev, void *opaque);
  */
 typedef void(brook_span_end_cb_t)(void *span, const brook_event_t *ev,
                                   void *opaque);
-
-/**
- * @brief The telemetry handle of a consumer.
- * @returns the handle (owned by the consumer, valid until
- *          brook_consumer_destroy()), or NULL for a NULL consumer.
- * @remark Thread-safe.
- */
-BROOK_EXPORT brook_telemetry_t *brook_consumer_telemetry(brook_consumer_t *c);
 
 /** @brief Streams instance (declared in brook/streams.h). */
 typedef struct brook_streams_s brook_streams_t;
@@ -180,28 +172,6 @@ BROOK_EXPORT void brook_telemetry_free(void *ptr);
  */
 BROOK_EXPORT brook_err_t brook_telemetry_metrics_address(
     const brook_telemetry_t *tel, char *buf, size_t size);
-
-/** @brief brook_telemetry_event_attach() on the consumer's telemetry. */
-BROOK_EXPORT int64_t brook_consumer_event_attach(brook_consumer_t *c,
-                                                 const char *name,
-                                                 brook_event_cb_t *cb,
-                                                 void *opaque);
-
-/** @brief brook_telemetry_event_detach() on the consumer's telemetry. */
-BROOK_EXPORT brook_err_t brook_consumer_event_detach(brook_consumer_t *c,
-                                                     int64_t id);
-
-/** @brief brook_telemetry_set_span_hooks() on the consumer's telemetry. */
-BROOK_EXPORT brook_err_t
-brook_consumer_set_span_hooks(brook_consumer_t *c, brook_span_start_cb_t *start,
-                              brook_span_end_cb_t *end, void *opaque);
-
-/**
- * @brief brook_telemetry_metrics_text() of the consumer; free the result
- *        with brook_telemetry_free().
- */
-BROOK_EXPORT char *brook_consumer_metrics_text(brook_consumer_t *c,
-                                               size_t *lenp);
 
 /** @brief The event's name, e.g. "brook.consumer.batch.stop". */
 BROOK_EXPORT const char *brook_event_name(const brook_event_t *ev);

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "checkpoint.h"
+#include "store/checkpoint.h"
 #include "streams_test.h"
 
 #define PARTS 2

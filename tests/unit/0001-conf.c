@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "conf.h"
+#include "core/conf.h"
 #include "test.h"
 
 static void expect_invalid(brook_conf_t *conf, const brook__prop_t *p,

@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "batcher.h"
+#include "consumer/batcher.h"
 #include "test.h"
 
 static rd_kafka_message_t msgs[1000];

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "consumer_int.h"
+#include "consumer/consumer.h"
 #include "test.h"
 
 int main(void)

@@ -14,9 +14,9 @@
  */
 #include <string.h>
 
-#include "metrics.h"
+#include "telemetry/metrics.h"
 #include "tel_test.h"
-#include "telemetry.h"
+#include "telemetry/telemetry.h"
 
 static const char stats_json[] =
     "{\"name\":\"rdkafka#consumer-1\",\"type\":\"consumer\",\"topics\":{"

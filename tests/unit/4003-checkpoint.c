@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "checkpoint.h"
+#include "store/checkpoint.h"
 #include "test.h"
 
 static void write_raw(const char *path, const char *data, size_t len)

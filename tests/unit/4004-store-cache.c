@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "store/store.h"
 #include "streams_test.h"
 
 /* ---- a counting user backend: a small unsorted table ---- */
@@ -156,16 +156,14 @@ static size_t heard;
 static char heard_keys[256][16];
 static int64_t heard_vals[256];
 
-static brook_err_t listener(brook_ctx_t *ctx, size_t cnt,
-                            const void *const *keys, const size_t *key_lens,
-                            const void *const *values, const size_t *value_lens,
-                            const int64_t *timestamps, void *opaque)
+static brook_err_t listener(void *arg, size_t cnt, const void *const *keys,
+                            const size_t *key_lens, const void *const *values,
+                            const size_t *value_lens, const int64_t *timestamps)
 {
         size_t i;
 
-        (void)ctx;
+        (void)arg;
         (void)timestamps;
-        (void)opaque;
         for (i = 0; i < cnt && heard < 256; i++, heard++) {
                 snprintf(heard_keys[heard], sizeof(heard_keys[heard]), "%.*s",
                          (int)key_lens[i], (const char *)keys[i]);
@@ -192,7 +190,7 @@ static void test_coalesce(void)
 
         reset_backend();
         s = open_counting("coalesce", &budget);
-        brook__store_set_flush_listener(s, listener, NULL, NULL);
+        brook__store_set_flush_listener(s, listener, NULL);
         for (i = 0; i < 1000; i++) {
                 key(k, sizeof(k), i % 100);
                 TEST_ASSERT(!brook_store_put_int64(s, k, 4, i), "put");

@@ -1,0 +1,164 @@
+/*
+ * core/util.c: arena, pointer vector and directory helpers shared by the
+ * streams runtime and the stores.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/util.h"
+
+struct brook__chunk_s {
+        brook__chunk_t *next; /* older chunk */
+        size_t size, used;
+        /* payload follows, 16-byte aligned */
+        _Alignas(16) unsigned char data[];
+};
+
+void brook__arena_init(brook__arena_t *a, size_t chunk_size)
+{
+        memset(a, 0, sizeof(*a));
+        a->chunk_size = chunk_size ? chunk_size : 65536;
+}
+
+void *brook__arena_alloc(brook__arena_t *a, size_t size)
+{
+        brook__chunk_t *c = a->head;
+        size_t need = (size + 15) & ~(size_t)15;
+        void *p;
+
+        if (!need)
+                need = 16;
+        if (!c || c->size - c->used < need) {
+                size_t sz = need > a->chunk_size ? need : a->chunk_size;
+
+                if (!(c = malloc(sizeof(*c) + sz)))
+                        return NULL;
+                c->size = sz;
+                c->used = 0;
+                c->next = a->head;
+                a->head = c;
+        }
+        p = c->data + c->used;
+        c->used += need;
+        a->used_total += need;
+        return p;
+}
+
+void *brook__arena_dup(brook__arena_t *a, const void *src, size_t size)
+{
+        void *p = brook__arena_alloc(a, size);
+
+        if (p && size)
+                memcpy(p, src, size);
+        return p;
+}
+
+void brook__arena_reset(brook__arena_t *a)
+{
+        brook__chunk_t *c = a->head, *keep = NULL;
+
+        /* Keep one chunk of the default size (the oldest is as good as
+         * any); free the rest. */
+        while (c) {
+                brook__chunk_t *next = c->next;
+
+                if (!keep && c->size == a->chunk_size) {
+                        keep = c;
+                        keep->used = 0;
+                } else {
+                        free(c);
+                }
+                c = next;
+        }
+        if (keep)
+                keep->next = NULL;
+        a->head = keep;
+        a->used_total = 0;
+}
+
+void brook__arena_free(brook__arena_t *a)
+{
+        brook__chunk_t *c = a->head;
+
+        while (c) {
+                brook__chunk_t *next = c->next;
+
+                free(c);
+                c = next;
+        }
+        a->head = NULL;
+        a->used_total = 0;
+}
+
+int brook__ptrvec_reserve(brook__ptrvec_t *pv, size_t cap)
+{
+        void **v;
+
+        if (cap <= pv->cap)
+                return 0;
+        if (!(v = realloc(pv->v, cap * sizeof(*v))))
+                return -1;
+        pv->v = v;
+        pv->cap = cap;
+        return 0;
+}
+
+int brook__ptrvec_push(brook__ptrvec_t *pv, void *p)
+{
+        if (pv->cnt == pv->cap &&
+            brook__ptrvec_reserve(pv, pv->cap ? pv->cap * 2 : 64))
+                return -1;
+        pv->v[pv->cnt++] = p;
+        return 0;
+}
+
+void brook__ptrvec_free(brook__ptrvec_t *pv)
+{
+        free(pv->v);
+        memset(pv, 0, sizeof(*pv));
+}
+
+int brook__mkdirs(const char *path)
+{
+        char buf[4096];
+        size_t n = strlen(path), i;
+
+        if (n == 0 || n >= sizeof(buf)) {
+                errno = ENAMETOOLONG;
+                return -1;
+        }
+        memcpy(buf, path, n + 1);
+        for (i = 1; i <= n; i++) {
+                if (buf[i] != '/' && buf[i] != '\0')
+                        continue;
+                buf[i] = '\0';
+                if (mkdir(buf, 0755) && errno != EEXIST)
+                        return -1;
+                if (i < n)
+                        buf[i] = '/';
+        }
+        return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+                  struct FTW *ftw)
+{
+        (void)st;
+        (void)flag;
+        (void)ftw;
+        return remove(path) && errno != ENOENT ? -1 : 0;
+}
+
+int brook__rmtree(const char *path)
+{
+        struct stat st;
+
+        if (lstat(path, &st))
+                return errno == ENOENT ? 0 : -1;
+        return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
