@@ -1,5 +1,5 @@
 /*
- * store_lock.c: the state directory lock. An exclusive, non-blocking
+ * store/lock.c: the state directory lock. An exclusive, non-blocking
  * flock() on `<dir>/.lock`: flock locks belong to the open file
  * description, so two handles conflict whether they are in one process
  * (two stream threads) or in two (two instances sharing state.dir).
@@ -12,7 +12,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "store/store.h"
 
 struct brook_state_lock_s {
         int fd;
