@@ -1,16 +1,23 @@
 /*
- * consumer/ack.c: the acknowledgment strategies. After each attempt of a unit
- * (a closed batch), decide per message what happens next: done, retried after
- * a backoff, or dead-lettered; and advance the partition's committable
- * offset to the first message that is neither processed nor durably
- * dead-lettered. Nothing else moves an offset.
+ * consumer/ack.c: the acknowledgment strategies and dead letters. After
+ * each attempt of a unit (a closed batch), decide per message what happens
+ * next: done, retried after a backoff, or dead-lettered; and advance the
+ * partition's committable offset to the first message that is neither
+ * processed nor durably dead-lettered. Nothing else moves an offset.
+ *
+ * A dead letter (kafka/deadletter.c builds it) counts only once its
+ * delivery report confirmed the write (acks=all, idempotent producer); a
+ * failed write is retried after a backoff while the partition stays
+ * paused. Nothing is skipped.
  *
  * @locality the consumer's run() thread.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "consumer/consumer.h"
+#include "kafka/deadletter.h"
 
 int64_t brook__ack_committable(const brook__unit_t *u)
 {
@@ -31,6 +38,122 @@ int64_t brook__backoff_us(const brook_consumer_t *c, int attempt)
         for (i = 1; i < attempt && b < c->backoff_max_us; i++)
                 b *= 2;
         return BROOK__MIN(b, c->backoff_max_us);
+}
+
+/* ------------------------------------------------------------------ */
+/* dead letters                                                        */
+
+/* A dead letter's delivery report (the producer's, on the run() thread). */
+static void dlq_report(brook__dr_tracker_t *t, const rd_kafka_message_t *rkm)
+{
+        brook_msg_t *m =
+            (brook_msg_t *)((char *)t - offsetof(brook_msg_t, dlq_tr));
+        brook__unit_t *u = m->owner;
+        brook_consumer_t *c = u->c;
+        char rq[512];
+
+        c->dlq_outstanding--;
+        if (c->dlq_closing)
+                return;
+        u->dlq_pending--;
+        if (u->orphan) {
+                /* Partition revoked while waiting: the new owner processes
+                 * the message again. Free the unit once nothing refers to
+                 * it. */
+                brook__unit_release_orphans(c);
+                return;
+        }
+        if (rkm->err) {
+                m->state = BROOK__MSG_DLQ_RETRY;
+                u->retry_at_us =
+                    brook__now_us() + brook__backoff_us(c, ++u->dlq_retries);
+                brook__log(
+                    &c->log, BROOK_LOG_ERROR, "dead_letter.failed",
+                    "topic=%s partition=%d offset=%lld "
+                    "dead_letter_topic=%s error=%s next=retry",
+                    u->part->topic, (int)u->part->partition,
+                    (long long)m->rkm->offset, rd_kafka_topic_name(rkm->rkt),
+                    brook__logq(rq, sizeof(rq), rd_kafka_err2str(rkm->err)));
+                brook__tel_dead_letter(c->tel, m, rd_kafka_err2str(rkm->err),
+                                       rd_kafka_topic_name(rkm->rkt), -1, -1,
+                                       0);
+        } else {
+                m->state = BROOK__MSG_DEAD;
+                c->n_dead++;
+                brook__tel_dead_letter(c->tel, m, m->reason,
+                                       rd_kafka_topic_name(rkm->rkt),
+                                       rkm->partition, rkm->offset, 1);
+                if (c->h.dead_letter)
+                        c->h.dead_letter(m, m->reason ? m->reason : "",
+                                         c->opaque);
+                else
+                        brook__log(
+                            &c->log, BROOK_LOG_ERROR, "dead_letter.sent",
+                            "topic=%s partition=%d offset=%lld "
+                            "dead_letter_topic=%s dead_letter_offset=%lld "
+                            "failures=%d reason=%s",
+                            u->part->topic, (int)u->part->partition,
+                            (long long)m->rkm->offset,
+                            rd_kafka_topic_name(rkm->rkt),
+                            (long long)rkm->offset, (int)m->fails,
+                            brook__logq(rq, sizeof(rq),
+                                        m->reason ? m->reason : ""));
+        }
+        if (u->state == BROOK__U_DLQ_WAIT)
+                brook__ack_progress(c, u);
+}
+
+brook_err_t brook__dlq_open(brook_consumer_t *c, char *errstr,
+                            size_t errstr_size)
+{
+        c->dlq_tmpl = c->st.dead_letter_topic;
+        if (!*c->dlq_tmpl)
+                return BROOK_OK;
+        c->dlq = brook__producer_new(BROOK__KROLE_DLQ_PRODUCER, &c->st, NULL,
+                                     &c->log, errstr, errstr_size);
+        return c->dlq ? BROOK_OK : BROOK_ERR_KAFKA;
+}
+
+void brook__dlq_send(brook_consumer_t *c, brook__unit_t *u, brook_msg_t *m)
+{
+        brook__dl_info_t info = {
+            m->rkm, c->group, m->fails > 0 ? (int)m->fails - 1 : 0,
+            NULL,   NULL,     m->reason};
+        char topic[512], es[512], rq[600];
+
+        m->dlq_tr.on_dr = dlq_report;
+        if (!brook__dl_send(c->dlq, c->dlq_tmpl, &info, &m->dlq_tr, topic,
+                            sizeof(topic), es, sizeof(es))) {
+                m->state = BROOK__MSG_DLQ_SENT;
+                u->dlq_pending++;
+                c->dlq_outstanding++;
+                return;
+        }
+        m->state = BROOK__MSG_DLQ_RETRY;
+        u->retry_at_us =
+            brook__now_us() + brook__backoff_us(c, ++u->dlq_retries);
+        brook__log(&c->log, BROOK_LOG_ERROR, "dead_letter.failed",
+                   "topic=%s partition=%d offset=%lld "
+                   "dead_letter_topic=%s error=%s next=retry",
+                   u->part->topic, (int)u->part->partition,
+                   (long long)m->rkm->offset, topic,
+                   brook__logq(rq, sizeof(rq), es));
+        brook__tel_dead_letter(c->tel, m, es, topic, -1, -1, 0);
+}
+
+void brook__dlq_poll(brook_consumer_t *c, int timeout_ms)
+{
+        if (c->dlq)
+                rd_kafka_poll(brook__producer_rk(c->dlq), timeout_ms);
+}
+
+void brook__dlq_close(brook_consumer_t *c)
+{
+        /* Outstanding dead letters belong to units given up on; their
+         * reports must not reach freed memory. */
+        c->dlq_closing = 1;
+        brook__producer_destroy(c->dlq);
+        c->dlq = NULL;
 }
 
 /*

@@ -1,8 +1,18 @@
 /*
- * consumer/consumer.h: the batch consumer's internal structures, shared by
- * consumer/consumer.c (poll loop, rebalance, commit, back-pressure),
- * consumer/ack.c (acknowledgment strategies), consumer/dlq.c (dead letters) and
- * consumer/dispatch.c (sync and async execution of handlers). Not API.
+ * consumer/consumer.h: the batch consumer's internal structures and the
+ * calls between its files. Not API. From the bottom up:
+ *
+ *   units.c     partitions, units (closed batches), the ready queue,
+ *               retry memory, fatal errors
+ *   dispatch.c  running handlers: inline, or on the worker pool
+ *   ack.c       acknowledgment strategies, retries, dead letters
+ *   commit.c    committing what is done, asynchronously and bounded-sync
+ *   health.c    librdkafka errors, broker reachability, deadlines
+ *   work.c      completions, dispatching, timers, back-pressure (pause)
+ *   rebalance.c assignment, revocation: drain, commit, release
+ *   consumer.c  the public API, construction and the run loop
+ *
+ * A file calls only files listed above it.
  *
  * Threads:
  *  - the run() thread owns everything here except where a field says
@@ -26,20 +36,14 @@
 #include "consumer/batcher.h"
 #include "core/conf.h"
 #include "core/log.h"
+#include "kafka/client.h"
 #include "kafka/msg.h"
+#include "kafka/producer.h"
 #include "telemetry/telemetry.h"
 
 typedef struct brook__part_s brook__part_t;
 typedef struct brook__unit_s brook__unit_t;
-typedef struct brook__dlq_s brook__dlq_t;
 typedef struct brook__pool_s brook__pool_t;
-
-/* ack.strategy, in table order. */
-enum {
-        BROOK__ACK_ALL_OR_NOTHING = 0,
-        BROOK__ACK_BEST_EFFORT = 1,
-        BROOK__ACK_LAST_SUCCESSFUL = 2
-};
 
 /* Unit (a closed batch being worked) states. */
 enum {
@@ -61,6 +65,7 @@ struct brook_handlers_s {
 };
 
 struct brook__unit_s {
+        brook_consumer_t *c;
         brook__part_t *part;
         brook_msg_t *msgs; /* the batch's messages, offset order */
         size_t cnt, cap;
@@ -108,11 +113,13 @@ struct brook__part_s {
 };
 
 struct brook_consumer_s {
-        brook_conf_t *conf;
+        brook_conf_t *conf;   /* our copy: st's strings point into it */
+        brook__settings_t st; /* conf, parsed at _new */
+        brook__kclient_t kc;  /* the group consumer's link to us */
         brook_handlers_t h;
         void *opaque;
         brook__logger_t log;
-        char *group;
+        const char *group; /* group.id (in st) */
 
         rd_kafka_t *rk;
         rd_kafka_queue_t *rkqu;     /* consumer queue */
@@ -126,7 +133,7 @@ struct brook_consumer_s {
         int max_conc;
         int max_inflight;
         int64_t handler_timeout_us;
-        int ack;
+        int ack; /* BROOK__ACK_* */
         int64_t backoff_us, backoff_max_us;
         int max_retries;
         int dlq_skip; /* dead.letter.policy=skip */
@@ -181,17 +188,23 @@ struct brook_consumer_s {
         brook__unit_t *orphans; /* units of revoked partitions still in use
                                    (running or dead letters in flight) */
 
-        brook__dlq_t *dlq;   /* dead letters (NULL: none configured) */
-        brook__pool_t *pool; /* async execution (NULL: sync) */
-        brook__tel_t *tel;   /* events, metrics, exporters (thread-safe) */
+        /* dead letters (NULL: none configured) */
+        brook__producer_t *dlq;
+        const char *dlq_tmpl; /* dead.letter.topic */
+        int dlq_outstanding;  /* awaiting a delivery report */
+        int dlq_closing;      /* destroying: reports refer to freed units */
+        brook__pool_t *pool;  /* async execution (NULL: sync) */
+        brook__tel_t *tel;    /* events, metrics, exporters (thread-safe) */
 
         /* counters (run() thread) */
         uint64_t n_msgs, n_batches, n_failed, n_dead;
 };
 
-/* consumer/units.c */
+/* ---- consumer/units.c ---- */
 brook__part_t *brook__part_get(brook_consumer_t *c, const char *topic,
                                int32_t partition);
+brook__part_t *brook__part_find(brook_consumer_t *c, const char *topic,
+                                int32_t partition);
 void brook__unit_free(brook__unit_t *u);
 /* Destroy the unit's messages (and what the decoder made of them). */
 void brook__unit_drop_msgs(brook_consumer_t *c, brook__unit_t *u);
@@ -205,27 +218,16 @@ void brook__retry_mem_save(brook_consumer_t *c, const brook__unit_t *u);
  * accumulator is ready (or @p force). */
 void brook__maybe_close(brook_consumer_t *c, brook__part_t *p, int64_t now,
                         int force);
-brook__part_t *brook__part_find(brook_consumer_t *c, const char *topic,
-                                int32_t partition);
 void brook__unit_retire(brook_consumer_t *c, brook__unit_t *u);
-/* Queue a READY unit for its next attempt. */
+/* Queue a READY unit for its next attempt / take it off the queue. */
 void brook__enqueue(brook_consumer_t *c, brook__unit_t *u);
+void brook__unqueue(brook_consumer_t *c, brook__unit_t *u);
 /* Free orphaned units nothing refers to any more. */
 void brook__unit_release_orphans(brook_consumer_t *c);
+/* The first fatal error stops the run loop; later ones are dropped. */
 void brook__consumer_set_fatal(brook_consumer_t *c, brook_error_t *err);
 
-/* consumer/ack.c: apply the strategy after an attempt; may queue, back off,
- * dead-letter or complete the unit. */
-void brook__ack_decide(brook_consumer_t *c, brook__unit_t *u);
-/* Re-evaluate a unit after dead-letter reports; completes it when done. */
-void brook__ack_progress(brook_consumer_t *c, brook__unit_t *u);
-/* Backoff before retry number @p attempt (1 = first retry): exponential
- * from retry.backoff.ms, capped at retry.backoff.max.ms. */
-int64_t brook__backoff_us(const brook_consumer_t *c, int attempt);
-/* First offset of the unit not yet processed or dead (last+1 when none). */
-int64_t brook__ack_committable(const brook__unit_t *u);
-
-/* consumer/dispatch.c */
+/* ---- consumer/dispatch.c ---- */
 void brook__prepare_attempt(brook_consumer_t *c, brook__unit_t *u);
 void brook__run_attempt(brook_consumer_t *c, brook__unit_t *u);
 brook__pool_t *brook__pool_new(brook_consumer_t *c, char *errstr,
@@ -237,14 +239,77 @@ brook__unit_t *brook__pool_completions(brook__pool_t *pool);
 void brook__pool_wait(brook__pool_t *pool, int64_t timeout_us);
 void brook__pool_destroy(brook__pool_t *pool);
 
-/* consumer/dlq.c */
-brook__dlq_t *brook__dlq_new(brook_consumer_t *c, const char *topic_template,
-                             char *errstr, size_t errstr_size);
+/* ---- consumer/ack.c ---- */
+/* Apply the strategy after an attempt; may queue, back off, dead-letter
+ * or complete the unit. */
+void brook__ack_decide(brook_consumer_t *c, brook__unit_t *u);
+/* Re-evaluate a unit after dead-letter reports; completes it when done. */
+void brook__ack_progress(brook_consumer_t *c, brook__unit_t *u);
+/* Backoff before retry number @p attempt (1 = first retry): exponential
+ * from retry.backoff.ms, capped at retry.backoff.max.ms. */
+int64_t brook__backoff_us(const brook_consumer_t *c, int attempt);
+/* First offset of the unit not yet processed or dead (last+1 when none). */
+int64_t brook__ack_committable(const brook__unit_t *u);
+/* The dead-letter producer, when dead.letter.topic is set. */
+brook_err_t brook__dlq_open(brook_consumer_t *c, char *errstr,
+                            size_t errstr_size);
 /* Produce @p m to the dead-letter topic; DLQ_SENT or DLQ_RETRY after. */
 void brook__dlq_send(brook_consumer_t *c, brook__unit_t *u, brook_msg_t *m);
-/* Serve delivery reports; returns the number served. */
-int brook__dlq_poll(brook__dlq_t *d, int timeout_ms);
-int brook__dlq_outstanding(const brook__dlq_t *d);
-void brook__dlq_destroy(brook__dlq_t *d);
+/* Serve delivery reports, waiting up to @p timeout_ms. */
+void brook__dlq_poll(brook_consumer_t *c, int timeout_ms);
+/* Give up on outstanding dead letters and close the producer. */
+void brook__dlq_close(brook_consumer_t *c);
+
+/* ---- consumer/commit.c ---- */
+/* Commit what is done, when the commit policy says so (asynchronously,
+ * at most one in flight with commit.interval.ms=0). */
+void brook__commit_maybe(brook_consumer_t *c, int64_t now);
+/* Commit synchronously the partitions of @p only (NULL: all), until
+ * @p deadline_us. */
+void brook__commit_sync(brook_consumer_t *c,
+                        rd_kafka_topic_partition_list_t *only,
+                        int64_t deadline_us);
+/* Wait (until @p deadline_us) for the asynchronous commit in flight. */
+void brook__commit_wait(brook_consumer_t *c, int64_t deadline_us);
+
+/* ---- consumer/health.c ---- */
+/* librdkafka's error callback of the group consumer (kc.on_error). */
+void brook__health_error(void *owner, rd_kafka_t *rk, int err,
+                         const char *reason);
+/* A consumed error instead of a message. */
+void brook__health_msg_error(brook_consumer_t *c, rd_kafka_message_t *rkm);
+/* After a connection error and while all brokers are down: probe, and
+ * give up after broker.unavailable.timeout.ms. */
+void brook__health_check(brook_consumer_t *c, int64_t now);
+/* How long shutdown and revocation may wait for the brokers. */
+int64_t brook__broker_deadline(const brook_consumer_t *c);
+
+/* ---- consumer/work.c ---- */
+/* Acknowledge the units the worker pool finished. */
+void brook__work_collect(brook_consumer_t *c);
+/* Start ready units: inline (sync), or on the pool within the in-flight
+ * limit. */
+void brook__work_dispatch(brook_consumer_t *c);
+/* Batch timers, retry backoffs, dead-letter re-sends, handler timeouts. */
+void brook__work_timers(brook_consumer_t *c, int64_t now);
+/* Earliest timer, for the fetch wait; INT64_MAX when none. */
+int64_t brook__work_next_deadline(brook_consumer_t *c);
+/* Back-pressure: pause and resume fetching per partition. */
+void brook__work_update_pause(brook_consumer_t *c);
+/* Pause or resume the partitions of @p l. */
+void brook__set_paused(brook_consumer_t *c, rd_kafka_topic_partition_list_t *l,
+                       int pause);
+
+/* ---- consumer/rebalance.c ---- */
+/* The group consumer's rebalance callback. */
+void brook__rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *l, void *opaque);
+/* Finish what is in flight for @p l (NULL: all) within
+ * shutdown.timeout.ms. */
+void brook__drain(brook_consumer_t *c, rd_kafka_topic_partition_list_t *l);
+/* Let go of a partition: its units are orphaned or dropped. */
+void brook__part_release(brook_consumer_t *c, brook__part_t *p);
+/* Forget a partition's accumulated messages and offsets. */
+void brook__part_reset(brook_consumer_t *c, brook__part_t *p);
 
 #endif /* BROOK__CONSUMER_CONSUMER_H */

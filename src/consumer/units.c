@@ -2,8 +2,9 @@
  * consumer/units.c: the batch consumer's partitions and units. A partition
  * (brook__part_t) accumulates messages; closing a batch turns a prefix of
  * them into a unit (brook__unit_t), the batch being worked on, which lives
- * until every message in it is processed or dead-lettered. Also remembers
- * failure counts across revocations.
+ * until every message in it is processed or dead-lettered. Also the ready
+ * queue, failure counts remembered across revocations, and the consumer's
+ * fatal error.
  *
  * @locality the consumer's run() thread.
  */
@@ -229,6 +230,7 @@ static int part_close(brook_consumer_t *c, brook__part_t *p)
                 u->msgs[i].rkm = rkm;
                 u->msgs[i].owner = u;
         }
+        u->c = c;
         u->part = p;
         u->cnt = n;
         if (c->retry_mem_cnt > 0)
@@ -242,11 +244,7 @@ static int part_close(brook_consumer_t *c, brook__part_t *p)
         u->timeout_reported = 0;
         u->next = NULL;
         p->unit = u;
-        if (c->ready_tail)
-                c->ready_tail->next = u;
-        else
-                c->ready_head = u;
-        c->ready_tail = u;
+        brook__enqueue(c, u);
         return 0;
 }
 
@@ -271,4 +269,40 @@ void brook__enqueue(brook_consumer_t *c, brook__unit_t *u)
         else
                 c->ready_head = u;
         c->ready_tail = u;
+}
+
+/* Remove @p target from the ready queue if it is there. */
+void brook__unqueue(brook_consumer_t *c, brook__unit_t *target)
+{
+        brook__unit_t **pp = &c->ready_head, *prev = NULL;
+
+        while (*pp) {
+                if (*pp == target) {
+                        *pp = target->next;
+                        if (c->ready_tail == target)
+                                c->ready_tail = prev;
+                        target->next = NULL;
+                        return;
+                }
+                prev = *pp;
+                pp = &(*pp)->next;
+        }
+}
+
+/* ------------------------------------------------------------------ */
+/* errors                                                              */
+
+void brook__consumer_set_fatal(brook_consumer_t *c, brook_error_t *err)
+{
+        char rq[1100];
+
+        if (c->fatal) {
+                brook_error_destroy(err);
+                return;
+        }
+        c->fatal = err;
+        brook__log(&c->log, BROOK_LOG_ERROR, "consumer.fatal",
+                   "error=%s code=%s",
+                   brook__logq(rq, sizeof(rq), brook_error_string(err)),
+                   brook_err2name(brook_error_code(err)));
 }

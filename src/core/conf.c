@@ -19,7 +19,7 @@ typedef struct kv_s {
 } kv_t;
 
 struct brook_conf_s {
-        char **vals; /* [brook__props_cnt], NULL: default */
+        char **vals; /* [BROOK__P__CNT], NULL: default */
         kv_t *pass;  /* pass-through keys in the order set */
         size_t pass_cnt, pass_cap;
         brook_log_cb_t *log_cb;
@@ -42,7 +42,7 @@ brook_conf_t *brook_conf_new(void)
 
         if (!conf)
                 return NULL;
-        conf->vals = calloc(brook__props_cnt, sizeof(*conf->vals));
+        conf->vals = calloc(BROOK__P__CNT, sizeof(*conf->vals));
         if (!conf->vals) {
                 free(conf);
                 return NULL;
@@ -56,7 +56,7 @@ void brook_conf_destroy(brook_conf_t *conf)
 
         if (!conf)
                 return;
-        for (i = 0; i < brook__props_cnt; i++)
+        for (i = 0; i < BROOK__P__CNT; i++)
                 free(conf->vals[i]);
         free(conf->vals);
         for (i = 0; i < conf->pass_cnt; i++) {
@@ -120,7 +120,7 @@ brook_conf_t *brook_conf_dup(const brook_conf_t *conf)
 
         if (!conf || !(d = brook_conf_new()))
                 return NULL;
-        for (i = 0; i < brook__props_cnt; i++) {
+        for (i = 0; i < BROOK__P__CNT; i++) {
                 if (conf->vals[i] && !(d->vals[i] = xstrdup(conf->vals[i])))
                         goto fail;
         }
@@ -175,30 +175,31 @@ int brook__parse_bool(const char *s, int *out)
         return -1;
 }
 
-/* Index of @p word in the comma separated @p words, or -1. */
-static int word_index(const char *words, const char *word)
+/* The value of @p word in @p words, or -1. */
+static int enum_value(const brook__enum_t *words, const char *word)
 {
-        const char *p = words;
-        size_t wl = strlen(word);
-        int idx = 0;
-
-        while (*p) {
-                const char *e = strchr(p, ',');
-                size_t l = e ? (size_t)(e - p) : strlen(p);
-
-                if (l == wl && !strncmp(p, word, l))
-                        return idx;
-                if (!e)
-                        break;
-                p = e + 1;
-                idx++;
-        }
+        for (; words->name; words++)
+                if (!strcmp(words->name, word))
+                        return words->value;
         return -1;
+}
+
+/* "a, b, c" into @p buf. */
+static const char *enum_list(const brook__enum_t *words, char *buf, size_t size)
+{
+        size_t o = 0;
+
+        buf[0] = '\0';
+        for (; words->name && o < size; words++)
+                o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? ", " : "",
+                                      words->name);
+        return buf;
 }
 
 brook_err_t brook__prop_validate(const brook__prop_t *p, const char *value,
                                  char *errstr, size_t errstr_size)
 {
+        char words[256];
         int64_t iv;
         int bv;
 
@@ -220,7 +221,7 @@ brook_err_t brook__prop_validate(const brook__prop_t *p, const char *value,
                                       (long long)p->max);
                         return BROOK_ERR_CONF_INVALID;
                 }
-                return BROOK_OK;
+                break;
         case BROOK__PT_BOOL:
                 if (brook__parse_bool(value, &bv)) {
                         brook__errstr(errstr, errstr_size,
@@ -229,20 +230,21 @@ brook_err_t brook__prop_validate(const brook__prop_t *p, const char *value,
                                       p->name, value);
                         return BROOK_ERR_CONF_INVALID;
                 }
-                return BROOK_OK;
+                break;
         case BROOK__PT_ENUM:
-                if (word_index(p->words, value) < 0) {
-                        brook__errstr(errstr, errstr_size,
-                                      "%s: \"%s\" is not allowed "
-                                      "(allowed: %s)",
-                                      p->name, value, p->words);
+                if (enum_value(p->words, value) < 0) {
+                        brook__errstr(
+                            errstr, errstr_size,
+                            "%s: \"%s\" is not allowed (allowed: %s)", p->name,
+                            value, enum_list(p->words, words, sizeof(words)));
                         return BROOK_ERR_CONF_INVALID;
                 }
-                return BROOK_OK;
+                break;
         case BROOK__PT_STR:
-                return BROOK_OK;
+                break;
         }
-        return BROOK_ERR_CONF_INVALID;
+        return p->check ? p->check(p->name, value, errstr, errstr_size)
+                        : BROOK_OK;
 }
 
 /* Validate a "kafka." value with librdkafka itself. */
@@ -264,6 +266,49 @@ static brook_err_t kafka_validate(const char *name, const char *value,
                                             : BROOK_ERR_CONF_INVALID;
 }
 
+/* The managed-property row of "kafka.<name>" refused for @p comps. */
+static const brook__kmanaged_t *kafka_managed(const char *name, int comps)
+{
+        const brook__kmanaged_t *m;
+
+        for (m = brook__kafka_managed; m->name; m++)
+                if ((m->comps & comps) == comps && !strcmp(m->name, name))
+                        return m;
+        return NULL;
+}
+
+/* Set a "kafka." or "rocksdb." key. */
+static brook_err_t pass_through_set(brook_conf_t *conf, const char *name,
+                                    const char *value, char *errstr,
+                                    size_t errstr_size)
+{
+        int kafka = name[0] == 'k';
+        const char *bare = name + (kafka ? 6 : 8);
+        const brook__kmanaged_t *m;
+        brook_err_t err;
+
+        if (!*bare) {
+                brook__errstr(errstr, errstr_size,
+                              "%s: a property name must follow the prefix",
+                              name);
+                return BROOK_ERR_CONF_UNKNOWN;
+        }
+        if (value && kafka && (m = kafka_managed(bare, BROOK__PF_ALL))) {
+                brook__errstr(errstr, errstr_size,
+                              "%s: brook manages this librdkafka property: "
+                              "%s",
+                              name, m->instead);
+                return BROOK_ERR_CONF_INVALID;
+        }
+        if (value && kafka &&
+            (err = kafka_validate(name, value, errstr, errstr_size)))
+                return err;
+        if ((err = pass_set(conf, name, value)))
+                brook__errstr(errstr, errstr_size, "%s: %s", name,
+                              brook_err2str(err));
+        return err;
+}
+
 brook_err_t brook_conf_set(brook_conf_t *conf, const char *name,
                            const char *value, char *errstr, size_t errstr_size)
 {
@@ -277,22 +322,8 @@ brook_err_t brook_conf_set(brook_conf_t *conf, const char *name,
                               "brook_conf_set: conf and name are required");
                 return BROOK_ERR_INVALID_ARG;
         }
-        if (!strncmp(name, "kafka.", 6) || !strncmp(name, "rocksdb.", 8)) {
-                if (name[name[0] == 'k' ? 6 : 8] == '\0') {
-                        brook__errstr(errstr, errstr_size,
-                                      "%s: a property name must follow the "
-                                      "prefix",
-                                      name);
-                        return BROOK_ERR_CONF_UNKNOWN;
-                }
-                if (value && name[0] == 'k' &&
-                    (err = kafka_validate(name, value, errstr, errstr_size)))
-                        return err;
-                if ((err = pass_set(conf, name, value)))
-                        brook__errstr(errstr, errstr_size, "%s: %s", name,
-                                      brook_err2str(err));
-                return err;
-        }
+        if (!strncmp(name, "kafka.", 6) || !strncmp(name, "rocksdb.", 8))
+                return pass_through_set(conf, name, value, errstr, errstr_size);
         if (!(p = brook__prop_find(name))) {
                 brook__errstr(errstr, errstr_size,
                               "%s: unknown property (brook properties are "
@@ -317,15 +348,15 @@ brook_err_t brook_conf_set(brook_conf_t *conf, const char *name,
         return BROOK_OK;
 }
 
-/* The effective text value of property @p p. */
+/* The effective text value of property @p p for component @p comp. */
 static const char *prop_value(const brook_conf_t *conf, const brook__prop_t *p,
-                              brook__scope_t scope)
+                              int comp)
 {
         const char *v = conf->vals[p - brook__props];
 
         if (v)
                 return v;
-        if (scope == BROOK__SCOPE_STREAMS && p->def_streams)
+        if (comp == BROOK__COMP_STREAMS && p->def_streams)
                 return p->def_streams;
         return p->def;
 }
@@ -348,7 +379,7 @@ brook_err_t brook_conf_get(const brook_conf_t *conf, const char *name,
         } else {
                 if (!(p = brook__prop_find(name)))
                         return BROOK_ERR_CONF_UNKNOWN;
-                v = prop_value(conf, p, BROOK__SCOPE_CONSUMER);
+                v = prop_value(conf, p, BROOK__COMP_CONSUMER);
         }
         need = strlen(v) + 1;
         if (dest && *sizep >= need) {
@@ -387,16 +418,16 @@ const char **brook_conf_dump(const brook_conf_t *conf, size_t *cntp)
 
         if (!conf || !cntp)
                 return NULL;
-        n = (brook__props_cnt + conf->pass_cnt) * 2;
+        n = (BROOK__P__CNT + conf->pass_cnt) * 2;
         if (!(arr = calloc(n ? n : 1, sizeof(*arr))))
                 return NULL;
-        for (i = 0; i < brook__props_cnt; i++) {
+        for (i = 0; i < BROOK__P__CNT; i++) {
                 const brook__prop_t *p = &brook__props[i];
 
                 arr[j++] = xstrdup(p->name);
-                arr[j++] = xstrdup(redacted(
-                    p->name, prop_value(conf, p, BROOK__SCOPE_CONSUMER),
-                    p->flags));
+                arr[j++] = xstrdup(
+                    redacted(p->name, prop_value(conf, p, BROOK__COMP_CONSUMER),
+                             p->flags));
         }
         for (i = 0; i < conf->pass_cnt; i++) {
                 arr[j++] = xstrdup(conf->pass[i].name);
@@ -441,6 +472,7 @@ static const char *type_name(const brook__prop_t *p)
 
 void brook_conf_properties_show(FILE *fp)
 {
+        const brook__kmanaged_t *m;
         size_t i;
 
         fprintf(fp, "# brook configuration properties\n\n"
@@ -457,7 +489,7 @@ void brook_conf_properties_show(FILE *fp)
                     "| Property | Component | Type | Range / values | Default "
                     "| Description |\n"
                     "|---|---|---|---|---|---|\n");
-        for (i = 0; i < brook__props_cnt; i++) {
+        for (i = 0; i < BROOK__P__CNT; i++) {
                 const brook__prop_t *p = &brook__props[i];
                 char range[128] = "";
                 char def[128];
@@ -466,7 +498,7 @@ void brook_conf_properties_show(FILE *fp)
                         snprintf(range, sizeof(range), "%lld .. %lld",
                                  (long long)p->min, (long long)p->max);
                 else if (p->type == BROOK__PT_ENUM)
-                        snprintf(range, sizeof(range), "%s", p->words);
+                        enum_list(p->words, range, sizeof(range));
                 else if (p->type == BROOK__PT_BOOL)
                         snprintf(range, sizeof(range), "true, false");
                 if (p->def_streams)
@@ -480,6 +512,27 @@ void brook_conf_properties_show(FILE *fp)
                         (p->flags & BROOK__PF_RUNTIME) ? " R" : "",
                         type_name(p), range, *def ? def : "(empty)", p->doc);
         }
+        fprintf(fp, "\n## Who reads a property\n\n"
+                    "A configuration is parsed once, when the consumer or the "
+                    "streams runtime is created. Setting a property that the "
+                    "component being created does not read (a C property for "
+                    "streams, an S property or a `rocksdb.` key for the "
+                    "consumer) fails `brook_consumer_new()` / "
+                    "`brook_streams_new()` with a message naming the component "
+                    "that reads it: use one configuration per component. "
+                    "`kafka.` keys reach each librdkafka client brook creates "
+                    "when librdkafka's own scope of the property fits the "
+                    "client (consumer-only properties never reach a producer, "
+                    "and the reverse).\n\n"
+                    "## librdkafka properties brook manages\n\n"
+                    "Setting these as `kafka.<name>` is refused (C/S: by both "
+                    "components when set; S: by the streams runtime when "
+                    "created), because brook's guarantees depend on them:\n\n"
+                    "| Property | Refused by | Instead |\n|---|---|---|\n");
+        for (m = brook__kafka_managed; m->name; m++)
+                fprintf(fp, "| `kafka.%s` | %s%s | %s |\n", m->name,
+                        (m->comps & BROOK__PF_CONSUMER) ? "C" : "",
+                        (m->comps & BROOK__PF_STREAMS) ? "S" : "", m->instead);
 }
 
 void brook_conf_set_log_cb(brook_conf_t *conf, brook_log_cb_t *log_cb)
@@ -494,66 +547,139 @@ void brook_conf_set_opaque(brook_conf_t *conf, void *opaque)
                 conf->opaque = opaque;
 }
 
-brook_log_cb_t *brook__conf_log_cb(const brook_conf_t *conf)
+const char *brook__prop_word(brook__prop_id_t id, int value)
 {
-        return conf->log_cb;
+        const brook__enum_t *w = brook__props[id].words;
+
+        for (; w && w->name; w++)
+                if (w->value == value)
+                        return w->name;
+        return "?";
 }
 
-void *brook__conf_opaque(const brook_conf_t *conf)
+const char *brook__comp_name(int comp)
 {
-        return conf->opaque;
+        switch (comp) {
+        case BROOK__COMP_CONSUMER:
+                return "the batch consumer";
+        case BROOK__COMP_STREAMS:
+                return "the streams runtime";
+        case BROOK__COMP_HELPER:
+                return "a helper";
+        }
+        return "?";
 }
 
-static const brook__prop_t *must_find(const char *name)
+/* "the batch consumer and the streams runtime" for a row's readers. */
+static const char *readers(int flags, char *buf, size_t size)
 {
-        const brook__prop_t *p = brook__prop_find(name);
+        int comps[] = {BROOK__COMP_CONSUMER, BROOK__COMP_STREAMS};
+        size_t o = 0, i;
 
-        assert(p && "property missing from the table");
-        return p;
+        buf[0] = '\0';
+        for (i = 0; i < 2 && o < size; i++)
+                if (flags & comps[i])
+                        o += (size_t)snprintf(buf + o, size - o, "%s%s",
+                                              o ? " and " : "",
+                                              brook__comp_name(comps[i]));
+        return buf;
 }
 
-int64_t brook__conf_int(const brook_conf_t *conf, const char *name,
-                        brook__scope_t scope)
+/* Store @p v (already validated) at the row's field of @p st. */
+static void settings_put(brook__settings_t *st, const brook__prop_t *p,
+                         const char *v)
 {
-        const brook__prop_t *p = must_find(name);
-        int64_t v = 0;
+        char *field = (char *)st + p->off;
+        int64_t iv = 0;
+        int bv = 0;
 
-        assert(p->type == BROOK__PT_INT);
-        brook__parse_int(prop_value(conf, p, scope), &v);
-        return v;
+        switch (p->type) {
+        case BROOK__PT_INT:
+                brook__parse_int(v, &iv);
+                memcpy(field, &iv, sizeof(iv));
+                break;
+        case BROOK__PT_BOOL:
+                brook__parse_bool(v, &bv);
+                memcpy(field, &bv, sizeof(bv));
+                break;
+        case BROOK__PT_ENUM:
+                bv = enum_value(p->words, v);
+                assert(bv >= 0);
+                memcpy(field, &bv, sizeof(bv));
+                break;
+        case BROOK__PT_STR:
+                memcpy(field, &v, sizeof(v));
+                break;
+        }
 }
 
-int brook__conf_bool(const brook_conf_t *conf, const char *name,
-                     brook__scope_t scope)
+brook_err_t brook__settings_load(brook__settings_t *st,
+                                 const brook_conf_t *conf, brook__comp_t comp,
+                                 char *errstr, size_t errstr_size)
 {
-        const brook__prop_t *p = must_find(name);
-        int v = 0;
+        const brook__kmanaged_t *m;
+        char who[96];
+        size_t i;
 
-        assert(p->type == BROOK__PT_BOOL);
-        brook__parse_bool(prop_value(conf, p, scope), &v);
-        return v;
+        memset(st, 0, sizeof(*st));
+        st->comp = comp;
+        st->conf = conf;
+        st->log_cb = conf->log_cb;
+        st->opaque = conf->opaque;
+        for (i = 0; i < BROOK__P__CNT; i++) {
+                const brook__prop_t *p = &brook__props[i];
+
+                st->set[i] = conf->vals[i] != NULL;
+                if (comp != BROOK__COMP_HELPER && !(p->flags & (int)comp)) {
+                        if (st->set[i]) {
+                                brook__errstr(
+                                    errstr, errstr_size,
+                                    "%s: not read by %s; it is read by %s "
+                                    "(remove it from this configuration, or "
+                                    "use one configuration per component)",
+                                    p->name, brook__comp_name(comp),
+                                    readers(p->flags, who, sizeof(who)));
+                                return BROOK_ERR_CONF_INVALID;
+                        }
+                        continue;
+                }
+                settings_put(st, p, prop_value(conf, p, comp));
+        }
+        if (comp == BROOK__COMP_HELPER)
+                return BROOK_OK;
+        for (i = 0; i < conf->pass_cnt; i++) {
+                const char *n = conf->pass[i].name;
+
+                if (comp == BROOK__COMP_CONSUMER &&
+                    !strncmp(n, "rocksdb.", 8)) {
+                        brook__errstr(errstr, errstr_size,
+                                      "%s: not read by %s; RocksDB options "
+                                      "are read by the streams runtime's "
+                                      "state stores",
+                                      n, brook__comp_name(comp));
+                        return BROOK_ERR_CONF_INVALID;
+                }
+                if (!strncmp(n, "kafka.", 6) &&
+                    (m = kafka_managed(n + 6, (int)comp))) {
+                        brook__errstr(errstr, errstr_size,
+                                      "%s: %s manages this librdkafka "
+                                      "property: %s",
+                                      n, brook__comp_name(comp), m->instead);
+                        return BROOK_ERR_CONF_INVALID;
+                }
+        }
+        return BROOK_OK;
 }
 
-const char *brook__conf_str(const brook_conf_t *conf, const char *name,
-                            brook__scope_t scope)
+const char *brook__conf_kafka(const brook_conf_t *conf, const char *name)
 {
-        return prop_value(conf, must_find(name), scope);
-}
+        size_t i;
 
-int brook__conf_enum(const brook_conf_t *conf, const char *name,
-                     brook__scope_t scope)
-{
-        const brook__prop_t *p = must_find(name);
-
-        assert(p->type == BROOK__PT_ENUM);
-        return word_index(p->words, prop_value(conf, p, scope));
-}
-
-int brook__conf_is_set(const brook_conf_t *conf, const char *name)
-{
-        const brook__prop_t *p = must_find(name);
-
-        return conf->vals[p - brook__props] != NULL;
+        for (i = 0; i < conf->pass_cnt; i++)
+                if (!strncmp(conf->pass[i].name, "kafka.", 6) &&
+                    !strcmp(conf->pass[i].name + 6, name))
+                        return conf->pass[i].value;
+        return NULL;
 }
 
 brook_err_t brook__conf_foreach(const brook_conf_t *conf, const char *prefix,

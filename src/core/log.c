@@ -10,20 +10,14 @@
 #include "core/conf.h"
 #include "core/log.h"
 
-static const brook_log_level_t levels[] = {BROOK_LOG_ERROR, BROOK_LOG_WARN,
-                                           BROOK_LOG_INFO, BROOK_LOG_DEBUG};
-
-void brook__logger_init(brook__logger_t *lg, const brook_conf_t *conf,
+void brook__logger_init(brook__logger_t *lg, const brook__settings_t *st,
                         const char *component)
 {
-        int li = brook__conf_enum(conf, "log.level", BROOK__SCOPE_CONSUMER);
-
         memset(lg, 0, sizeof(*lg));
-        lg->level = levels[li < 0 ? 2 : li];
-        lg->json =
-            brook__conf_enum(conf, "log.format", BROOK__SCOPE_CONSUMER) == 1;
-        lg->cb = brook__conf_log_cb(conf);
-        lg->opaque = brook__conf_opaque(conf);
+        lg->level = (brook_log_level_t)st->log_level;
+        lg->json = st->log_format == BROOK__LOGFMT_JSON;
+        lg->cb = st->log_cb;
+        lg->opaque = st->opaque;
         snprintf(lg->component, sizeof(lg->component), "%s", component);
 }
 

@@ -16,8 +16,9 @@ typedef struct brook__logger_s {
         char ident[160];    /* fixed fields, e.g. "group=g1" (logfmt) */
 } brook__logger_t;
 
-/* Initialise from a conf: log.level, log.format, callback, opaque. */
-void brook__logger_init(brook__logger_t *lg, const brook_conf_t *conf,
+/* Initialise from settings: log.level, log.format, callback, opaque. */
+struct brook__settings_s;
+void brook__logger_init(brook__logger_t *lg, const struct brook__settings_s *st,
                         const char *component);
 
 /* Is @p level logged? Cheap; call before formatting expensive fields. */

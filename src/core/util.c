@@ -162,3 +162,24 @@ int brook__rmtree(const char *path)
                 return errno == ENOENT ? 0 : -1;
         return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
+
+int brook__split_hostport(const char *s, char *host, size_t hsize, char *port,
+                          size_t psize)
+{
+        const char *colon;
+
+        if (*s == '[') {
+                const char *end = strchr(s, ']');
+
+                if (!end || end[1] != ':')
+                        return -1;
+                snprintf(host, hsize, "%.*s", (int)(end - s - 1), s + 1);
+                colon = end + 1;
+        } else {
+                if (!(colon = strrchr(s, ':')))
+                        return -1;
+                snprintf(host, hsize, "%.*s", (int)(colon - s), s);
+        }
+        snprintf(port, psize, "%s", colon + 1);
+        return *port ? 0 : -1;
+}

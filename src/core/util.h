@@ -88,6 +88,10 @@ static inline int brook__keycmp(const void *a, size_t alen, const void *b,
         return alen < blen ? -1 : alen > blen ? 1 : 0;
 }
 
+/* Split "host:port", "[v6]:port" or ":port" (empty host); 0 or -1. */
+int brook__split_hostport(const char *s, char *host, size_t hsize, char *port,
+                          size_t psize);
+
 /* mkdir -p. 0 on success, -1 with errno. */
 int brook__mkdirs(const char *path);
 /* rm -rf (the directory itself too). 0 on success. */

@@ -13,6 +13,7 @@
 
 #include "brook/msg.h"
 #include "core/core.h"
+#include "kafka/producer.h"
 
 /* Message states (brook_msg_t.state). */
 enum {
@@ -29,7 +30,8 @@ struct brook_msg_s {
         char *reason;      /* failure reason of the last attempt (owned) */
         char *traceparent; /* cached traceparent header, NUL-terminated */
         void *owner;       /* the consumer unit holding the message */
-        int32_t fails;     /* failed attempts so far */
+        brook__dr_tracker_t dlq_tr; /* its dead letter's delivery report */
+        int32_t fails;              /* failed attempts so far */
         uint8_t state;
         uint8_t failed;    /* failed in the current attempt */
         uint8_t permanent; /* cannot succeed (decode failure) */

@@ -1,22 +1,28 @@
 /*
- * kafka/producer.c: the streams runtime's producer. One per stream thread,
- * shared by the thread's sinks, changelogs and dead letters: idempotent,
- * acks=all, records copied into librdkafka so that a batch's memory can be
- * released as soon as the batch is processed. The commit cycle flushes it and
- * commits only when every delivery report came back without error.
+ * kafka/producer.c: brook's producer. A stream thread has one, shared by
+ * its sinks, changelogs and dead letters; the batch consumer has one for
+ * its dead letters. Idempotent, acks=all (kafka/client.c), records copied
+ * into librdkafka so that a batch's memory can be released as soon as the
+ * batch is processed. Offsets are committed only once every delivery
+ * report came back without error.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/conf.h"
 #include "kafka/producer.h"
 
 #define TOPIC_CACHE 32
 
 struct brook__producer_s {
         rd_kafka_t *rk;
+        brook__kclient_t kc;
         const brook__logger_t *log;
+        /* The batch consumer's dead-letter producer: its reports are served
+         * by the consumer's loop, which must not block in a send (a full
+         * queue fails it), and whatever is outstanding at close belongs to
+         * work given up on. */
+        int dlq;
         struct {
                 char *name;
                 rd_kafka_topic_t *rkt;
@@ -30,7 +36,7 @@ struct brook__producer_s {
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
 {
-        brook__producer_t *p = opaque;
+        brook__producer_t *p = brook__kclient_owner(opaque);
         brook__dr_tracker_t *t = rkm->_private;
 
         (void)rk;
@@ -49,139 +55,49 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
                 t->on_dr(t, rkm);
 }
 
-static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+static void error_cb(void *owner, rd_kafka_t *rk, int err, const char *reason)
 {
-        brook__producer_t *p = opaque;
+        brook__producer_t *p = owner;
         char rq[600];
 
         (void)rk;
         brook__log(p->log, BROOK_LOG_WARN, "producer.error",
-                   "error=%s reason=%s",
+                   "client=%s error=%s reason=%s", p->kc.name,
                    rd_kafka_err2name((rd_kafka_resp_err_t)err),
                    brook__logq(rq, sizeof(rq), reason));
 }
 
-static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
-                   const char *buf)
-{
-        brook__producer_t *p = rd_kafka_opaque(rk);
-        brook_log_level_t l = level <= 3   ? BROOK_LOG_ERROR
-                              : level <= 4 ? BROOK_LOG_WARN
-                              : level <= 6 ? BROOK_LOG_INFO
-                                           : BROOK_LOG_DEBUG;
-        char rq[1024];
-
-        if (!p || !brook__log_enabled(p->log, l))
-                return;
-        brook__log(p->log, l, "librdkafka", "facility=%s message=%s", fac,
-                   brook__logq(rq, sizeof(rq), buf));
-}
-
-static brook_err_t pass_kafka(const char *name, const char *value, void *arg)
-{
-        char es[512];
-
-        return rd_kafka_conf_set(arg, name, value, es, sizeof(es)) ==
-                       RD_KAFKA_CONF_OK
-                   ? BROOK_OK
-                   : BROOK_ERR_CONF_INVALID;
-}
-
-/* Consumer-only properties given as kafka.* are not for the producer. */
-static brook_err_t pass_producer(const char *name, const char *value, void *arg)
-{
-        static const char *skip[] = {"group.",
-                                     "session.timeout.ms",
-                                     "heartbeat.interval.ms",
-                                     "partition.assignment.strategy",
-                                     "auto.offset.reset",
-                                     "enable.auto.",
-                                     "fetch.",
-                                     "queued.",
-                                     "max.poll.interval.ms",
-                                     "isolation.level",
-                                     "enable.partition.eof",
-                                     "check.crcs",
-                                     "auto.commit.",
-                                     "max.partition.fetch.bytes",
-                                     "coordinator.",
-                                     "allow.auto.create.topics"};
-        size_t i;
-
-        for (i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
-                if (!strncmp(name, skip[i], strlen(skip[i])))
-                        return BROOK_OK;
-        return pass_kafka(name, value, arg);
-}
-
-brook__producer_t *brook__producer_new(const brook_conf_t *conf,
-                                       const char *suffix,
+brook__producer_t *brook__producer_new(brook__krole_t role,
+                                       const brook__settings_t *st,
+                                       const brook__kopts_t *opts,
                                        const brook__logger_t *log, char *errstr,
                                        size_t errstr_size)
 {
-        /* Throughput defaults (kafka.* overrides them): batches of up to
-         * 10000 records / 1 MB per partition, waiting at most 20 ms to
-         * fill (Kafka Streams' producer waits 100 ms for 16 KB batches);
-         * at most 100000 records / 64 MB queued per stream thread, past
-         * which produce calls wait for deliveries (back-pressure). */
-        static const char *defaults[][2] = {
-            {"linger.ms", "20"},
-            {"batch.num.messages", "10000"},
-            {"batch.size", "1048576"},
-            {"queue.buffering.max.messages", "100000"},
-            {"queue.buffering.max.kbytes", "65536"},
-            {"partitioner", "murmur2_random"},
-        };
         brook__producer_t *p = calloc(1, sizeof(*p));
         rd_kafka_conf_t *rkc;
-        char es[512], cid[256];
-        size_t i;
 
         if (!p) {
                 brook__errstr(errstr, errstr_size, "out of memory");
                 return NULL;
         }
         p->log = log;
-        rkc = rd_kafka_conf_new();
-        snprintf(cid, sizeof(cid), "%s%s",
-                 brook__conf_str(conf, "client.id", BROOK__SCOPE_STREAMS),
-                 suffix);
-        if (rd_kafka_conf_set(rkc, "bootstrap.servers",
-                              brook__conf_str(conf, "bootstrap.servers",
-                                              BROOK__SCOPE_STREAMS),
-                              es, sizeof(es)) ||
-            rd_kafka_conf_set(rkc, "client.id", cid, es, sizeof(es)))
-                goto fail;
-        for (i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
-                if (rd_kafka_conf_set(rkc, defaults[i][0], defaults[i][1], es,
-                                      sizeof(es)))
-                        goto fail;
-        if (brook__conf_foreach(conf, "kafka.", pass_producer, rkc)) {
-                snprintf(es, sizeof(es), "a kafka.* property was rejected");
-                goto fail;
+        p->kc.log = log;
+        p->kc.name = role == BROOK__KROLE_DLQ_PRODUCER ? "dead_letter_producer"
+                                                       : "producer";
+        p->kc.owner = p;
+        p->kc.on_error = error_cb;
+        p->dlq = role == BROOK__KROLE_DLQ_PRODUCER;
+        if (!(rkc = brook__kafka_conf(role, st, opts, &p->kc, errstr,
+                                      errstr_size))) {
+                free(p);
+                return NULL;
         }
-        /* What the commit cycle relies on: nothing lost, nothing
-         * reordered, no duplicates from internal retries. */
-        if (rd_kafka_conf_set(rkc, "enable.idempotence", "true", es,
-                              sizeof(es)) ||
-            rd_kafka_conf_set(rkc, "acks", "all", es, sizeof(es)))
-                goto fail;
         rd_kafka_conf_set_dr_msg_cb(rkc, dr_cb);
-        rd_kafka_conf_set_error_cb(rkc, error_cb);
-        rd_kafka_conf_set_log_cb(rkc, log_cb);
-        rd_kafka_conf_set_opaque(rkc, p);
-        if (!(p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, rkc, es, sizeof(es)))) {
-                rd_kafka_conf_destroy(rkc);
-                brook__errstr(errstr, errstr_size, "producer: %s", es);
+        if (!(p->rk = brook__kafka_new(role, rkc, errstr, errstr_size))) {
                 free(p);
                 return NULL;
         }
         return p;
-fail:
-        rd_kafka_conf_destroy(rkc);
-        brook__errstr(errstr, errstr_size, "producer configuration: %s", es);
-        free(p);
-        return NULL;
 }
 
 void brook__producer_destroy(brook__producer_t *p)
@@ -193,8 +109,9 @@ void brook__producer_destroy(brook__producer_t *p)
         /* Whatever is still queued belongs to work that will not be
          * committed: give up on it, but let its reports run so trackers
          * are released. */
-        rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE);
-        rd_kafka_flush(p->rk, 10000);
+        rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE |
+                                  (p->dlq ? RD_KAFKA_PURGE_F_INFLIGHT : 0));
+        rd_kafka_flush(p->rk, p->dlq ? 5000 : 10000);
         for (i = 0; i < p->ntopics; i++) {
                 rd_kafka_topic_destroy(p->topics[i].rkt);
                 free(p->topics[i].name);
@@ -254,7 +171,7 @@ brook_err_t brook__producer_send(brook__producer_t *p, rd_kafka_topic_t *rkt,
                     RD_KAFKA_V_TIMESTAMP(timestamp > 0 ? timestamp : 0),
                     RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(tracker),
                     RD_KAFKA_V_END);
-                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || p->dlq)
                         break;
                 /* Back-pressure: wait for deliveries to make room. */
                 rd_kafka_poll(p->rk, 10);

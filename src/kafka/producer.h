@@ -1,14 +1,16 @@
 /*
- * kafka/producer.h: the batched producer behind the streams runtime's sinks,
- * changelogs and dead letters. Not API.
+ * kafka/producer.h: the batched producer behind the streams runtime's
+ * sinks, changelogs and dead letters, and the batch consumer's dead
+ * letters. Not API.
  *
  * Records are produced asynchronously (copied into librdkafka, idempotent,
  * acks=all) and confirmed by delivery reports; brook__producer_flush() waits
  * for all of them and reports whether any failed, which is what the commit
  * cycle needs before it may commit offsets.
  *
- * @locality one stream thread: delivery reports are served by
- *           brook__producer_poll() / _flush() on that thread.
+ * @locality one thread (a stream thread, or the consumer's run() thread):
+ *           delivery reports are served by brook__producer_poll() /
+ *           _flush() on that thread.
  */
 #ifndef BROOK__KAFKA_PRODUCER_H
 #define BROOK__KAFKA_PRODUCER_H
@@ -17,6 +19,7 @@
 
 #include "core/core.h"
 #include "core/log.h"
+#include "kafka/client.h"
 
 typedef struct brook__producer_s brook__producer_t;
 
@@ -29,9 +32,11 @@ struct brook__dr_tracker_s {
         void (*on_dr)(brook__dr_tracker_t *t, const rd_kafka_message_t *rkm);
 };
 
-/* @p suffix is appended to client.id ("-producer-0"). */
-brook__producer_t *brook__producer_new(const brook_conf_t *conf,
-                                       const char *suffix,
+/* A producer of @p role (BROOK__KROLE_PRODUCER or _DLQ_PRODUCER) whose
+ * librdkafka logs and errors go to @p log (kept, not copied). */
+brook__producer_t *brook__producer_new(brook__krole_t role,
+                                       const brook__settings_t *st,
+                                       const brook__kopts_t *opts,
                                        const brook__logger_t *log, char *errstr,
                                        size_t errstr_size);
 void brook__producer_destroy(brook__producer_t *p);
@@ -44,7 +49,8 @@ rd_kafka_topic_t *brook__producer_topic(brook__producer_t *p,
 
 /*
  * Produce one record (copied). @p hdrs is owned by the producer from this
- * call on (success or failure). Waits while the local queue is full.
+ * call on (success or failure). Waits while the local queue is full (the
+ * dead-letter producer fails instead).
  * Returns BROOK_OK or BROOK_ERR_KAFKA with @p errstr.
  */
 brook_err_t brook__producer_send(brook__producer_t *p, rd_kafka_topic_t *rkt,

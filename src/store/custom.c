@@ -253,10 +253,10 @@ static void cu_close(brook_store_t *s)
         s->db = NULL;
 }
 
-brook_err_t brook__store_custom_open(brook_store_t *s,
-                                     const brook_store_backend_t *b,
-                                     const char *path, char *errstr,
-                                     size_t errstr_size)
+static brook_err_t backend_custom_open(brook_store_t *s,
+                                       const brook_store_backend_t *b,
+                                       const char *path, char *errstr,
+                                       size_t errstr_size)
 {
         custom_t *c;
         brook_err_t err;
@@ -298,4 +298,27 @@ brook_store_backend_t *brook__store_backend_dup(const brook_store_backend_t *b)
         if (d)
                 *d = *b;
         return d;
+}
+
+brook_store_t *brook_store_open_custom(const char *name,
+                                       const brook_store_backend_t *backend,
+                                       const char *path, char *errstr,
+                                       size_t errstr_size)
+{
+        brook_store_t *s;
+
+        if (!backend) {
+                brook__errstr(errstr, errstr_size,
+                              "brook_store_open_custom: backend is required");
+                return NULL;
+        }
+        if (!(s = brook__store_alloc(name, BROOK_STORE_CUSTOM))) {
+                brook__errstr(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        if (backend_custom_open(s, backend, path, errstr, errstr_size)) {
+                brook__store_free(s);
+                return NULL;
+        }
+        return s;
 }

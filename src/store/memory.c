@@ -296,10 +296,24 @@ static void mem_close(brook_store_t *s)
 static const brook__store_impl_t mem_impl = {
     mem_get, mem_get_batch, mem_write, mem_next, NULL, mem_clear, mem_close};
 
-brook_err_t brook__store_memory_open(brook_store_t *s)
+static brook_err_t backend_memory_open(brook_store_t *s)
 {
         if (!(s->db = calloc(1, sizeof(mem_t))))
                 return BROOK_ERR_NO_MEM;
         s->impl = &mem_impl;
         return BROOK_OK;
+}
+
+brook_store_t *brook_store_open_memory(const char *name, char *errstr,
+                                       size_t errstr_size)
+{
+        brook_store_t *s = brook__store_alloc(name, BROOK_STORE_MEMORY);
+
+        if (!s || backend_memory_open(s)) {
+                if (s)
+                        brook__store_free(s);
+                brook__errstr(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        return s;
 }

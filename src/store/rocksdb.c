@@ -275,9 +275,9 @@ static brook_err_t add_opt(const char *name, const char *value, void *arg)
         return BROOK_OK;
 }
 
-brook_err_t brook__store_rocksdb_open(brook_store_t *s, const char *path,
-                                      const brook_conf_t *conf, char *errstr,
-                                      size_t errstr_size)
+static brook_err_t backend_rocksdb_open(brook_store_t *s, const char *path,
+                                        const brook_conf_t *conf, char *errstr,
+                                        size_t errstr_size)
 {
         rdb_t *r = calloc(1, sizeof(*r));
         optstr_t os = {NULL, 0, 0};
@@ -301,10 +301,13 @@ brook_err_t brook__store_rocksdb_open(brook_store_t *s, const char *path,
          * and a bloom-filtered block cache would be the next step. */
         rocksdb_options_set_max_open_files(r->opts, 256);
         if (conf) {
-                r->wal = brook__conf_bool(conf, "store.rocksdb.wal",
-                                          BROOK__SCOPE_STREAMS);
-                sync = brook__conf_bool(conf, "store.rocksdb.sync",
-                                        BROOK__SCOPE_STREAMS);
+                brook__settings_t st;
+
+                /* A standalone store reads what it needs and nothing
+                 * else: no component check can fail here. */
+                brook__settings_load(&st, conf, BROOK__COMP_HELPER, NULL, 0);
+                r->wal = st.store_rocksdb_wal;
+                sync = st.store_rocksdb_sync;
                 if (brook__conf_foreach(conf, "rocksdb.", add_opt, &os)) {
                         free(os.buf);
                         rdb_free(r);
@@ -350,4 +353,26 @@ brook_err_t brook__store_rocksdb_open(brook_store_t *s, const char *path,
         s->db = r;
         s->impl = &rdb_impl;
         return BROOK_OK;
+}
+
+brook_store_t *brook_store_open_rocksdb(const char *name, const char *path,
+                                        const brook_conf_t *conf, char *errstr,
+                                        size_t errstr_size)
+{
+        brook_store_t *s;
+
+        if (!path || !*path) {
+                brook__errstr(errstr, errstr_size,
+                              "brook_store_open_rocksdb: path is required");
+                return NULL;
+        }
+        if (!(s = brook__store_alloc(name, BROOK_STORE_ROCKSDB))) {
+                brook__errstr(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        if (backend_rocksdb_open(s, path, conf, errstr, errstr_size)) {
+                brook__store_free(s);
+                return NULL;
+        }
+        return s;
 }

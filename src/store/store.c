@@ -85,7 +85,7 @@ static int scratch_reserve(brook__store_scratch_t *sc, size_t n)
         return 0;
 }
 
-static void store_free(brook_store_t *s)
+void brook__store_free(brook_store_t *s)
 {
         brook__cache_destroy(s->cache);
         scratch_free(&s->fl);
@@ -94,65 +94,6 @@ static void store_free(brook_store_t *s)
         brook__arena_free(&s->values);
         free(s->name);
         free(s);
-}
-
-brook_store_t *brook_store_open_rocksdb(const char *name, const char *path,
-                                        const brook_conf_t *conf, char *errstr,
-                                        size_t errstr_size)
-{
-        brook_store_t *s;
-
-        if (!path || !*path) {
-                brook__errstr(errstr, errstr_size,
-                              "brook_store_open_rocksdb: path is required");
-                return NULL;
-        }
-        if (!(s = brook__store_alloc(name, BROOK_STORE_ROCKSDB))) {
-                brook__errstr(errstr, errstr_size, "out of memory");
-                return NULL;
-        }
-        if (brook__store_rocksdb_open(s, path, conf, errstr, errstr_size)) {
-                store_free(s);
-                return NULL;
-        }
-        return s;
-}
-
-brook_store_t *brook_store_open_memory(const char *name, char *errstr,
-                                       size_t errstr_size)
-{
-        brook_store_t *s = brook__store_alloc(name, BROOK_STORE_MEMORY);
-
-        if (!s || brook__store_memory_open(s)) {
-                if (s)
-                        store_free(s);
-                brook__errstr(errstr, errstr_size, "out of memory");
-                return NULL;
-        }
-        return s;
-}
-
-brook_store_t *brook_store_open_custom(const char *name,
-                                       const brook_store_backend_t *backend,
-                                       const char *path, char *errstr,
-                                       size_t errstr_size)
-{
-        brook_store_t *s;
-
-        if (!backend) {
-                brook__errstr(errstr, errstr_size,
-                              "brook_store_open_custom: backend is required");
-                return NULL;
-        }
-        if (!(s = brook__store_alloc(name, BROOK_STORE_CUSTOM))) {
-                brook__errstr(errstr, errstr_size, "out of memory");
-                return NULL;
-        }
-        if (brook__store_custom_open(s, backend, path, errstr, errstr_size)) {
-                store_free(s);
-                return NULL;
-        }
-        return s;
 }
 
 void brook_store_close(brook_store_t *s)
@@ -164,7 +105,7 @@ void brook_store_close(brook_store_t *s)
                         s->impl->flush(s);
                 s->impl->close(s);
         }
-        store_free(s);
+        brook__store_free(s);
 }
 
 const char *brook_store_name(const brook_store_t *s)

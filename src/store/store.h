@@ -82,18 +82,16 @@ struct brook_store_s {
         brook__store_scratch_t mg; /* a cached get_batch's misses */
 };
 
-/* Backends. */
-brook_err_t brook__store_rocksdb_open(brook_store_t *s, const char *path,
-                                      const brook_conf_t *conf, char *errstr,
-                                      size_t errstr_size);
-brook_err_t brook__store_memory_open(brook_store_t *s);
-brook_err_t brook__store_custom_open(brook_store_t *s,
-                                     const brook_store_backend_t *b,
-                                     const char *path, char *errstr,
-                                     size_t errstr_size);
+/*
+ * Backends (store/rocksdb.c, store/memory.c, store/custom.c) each define
+ * their brook_store_open_*() and set s->impl to their table; store.c
+ * reaches them only through that table.
+ */
 
 /* A fresh handle (name copied); NULL when out of memory. */
 brook_store_t *brook__store_alloc(const char *name, brook_store_kind_t kind);
+/* Free a handle whose backend is closed or was never opened. */
+void brook__store_free(brook_store_t *s);
 
 /* Log every write of @p s to @p cl (owned by the store from now on). */
 void brook__store_set_changelog(brook_store_t *s, brook__changelog_t *cl);

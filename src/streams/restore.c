@@ -20,7 +20,6 @@
 
 #include "store/changelog.h"
 #include "store/checkpoint.h"
-#include "core/conf.h"
 #include "streams/streams.h"
 
 #define BEGINNING (-2)
@@ -257,84 +256,29 @@ brook_err_t brook__restore_begin(brook__sthread_t *th, brook__task_t *t,
 /* ------------------------------------------------------------------ */
 /* restore consumer                                                    */
 
-static brook_err_t pass_kafka(const char *name, const char *value, void *arg)
-{
-        static const char *skip[] = {"acks",
-                                     "linger.ms",
-                                     "queue.buffering.",
-                                     "batch.",
-                                     "enable.idempotence",
-                                     "compression.",
-                                     "message.timeout.ms",
-                                     "partitioner",
-                                     "retries",
-                                     "delivery.timeout.ms",
-                                     "group.",
-                                     "partition.assignment.strategy",
-                                     "session.timeout.ms",
-                                     "heartbeat.interval.ms",
-                                     "enable.auto.",
-                                     "auto.offset.reset",
-                                     "enable.partition.eof",
-                                     "transactional.id"};
-        char es[512];
-        size_t i;
-
-        for (i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
-                if (!strncmp(name, skip[i], strlen(skip[i])))
-                        return BROOK_OK;
-        return rd_kafka_conf_set(arg, name, value, es, sizeof(es)) ==
-                       RD_KAFKA_CONF_OK
-                   ? BROOK_OK
-                   : BROOK_ERR_CONF_INVALID;
-}
-
 static brook_err_t restore_consumer(brook__sthread_t *th, char *errstr,
                                     size_t errstr_size)
 {
         brook_streams_t *s = th->s;
-        rd_kafka_conf_t *rkc = rd_kafka_conf_new();
-        char es[512], cid[300], gid[300];
+        char cid[300], gid[300];
+        brook__kopts_t o = {cid, gid, NULL, 0};
+        rd_kafka_conf_t *rkc;
         size_t n = s->restore_max;
 
         snprintf(cid, sizeof(cid), "%s-%s-StreamThread-%d-restore",
-                 brook__conf_str(s->conf, "client.id", BROOK__SCOPE_STREAMS),
-                 s->app_id, th->idx);
+                 s->st.client_id, s->app_id, th->idx);
         /* Never joins: partitions are assigned by hand, nothing is
          * committed. */
         snprintf(gid, sizeof(gid), "%s-restore", s->app_id);
-        if (rd_kafka_conf_set(rkc, "bootstrap.servers",
-                              brook__conf_str(s->conf, "bootstrap.servers",
-                                              BROOK__SCOPE_STREAMS),
-                              es, sizeof(es)) ||
-            rd_kafka_conf_set(rkc, "client.id", cid, es, sizeof(es)) ||
-            rd_kafka_conf_set(rkc, "group.id", gid, es, sizeof(es)) ||
-            /* Changelog records are small: the byte threshold (payload
-             * only) bounds the prefetch, the record count must not stop
-             * the fetcher for librdkafka's one-second pause (see
-             * streams/streams.c, kick_fetcher()); kafka.* overrides both. */
-            rd_kafka_conf_set(rkc, "queued.max.messages.kbytes", "16384", es,
-                              sizeof(es)) ||
-            rd_kafka_conf_set(rkc, "queued.min.messages", "1000000", es,
-                              sizeof(es)) ||
-            brook__conf_foreach(s->conf, "kafka.", pass_kafka, rkc) ||
-            rd_kafka_conf_set(rkc, "enable.auto.commit", "false", es,
-                              sizeof(es)) ||
-            rd_kafka_conf_set(rkc, "auto.offset.reset", "earliest", es,
-                              sizeof(es)) ||
-            rd_kafka_conf_set(rkc, "enable.partition.eof", "true", es,
-                              sizeof(es))) {
-                rd_kafka_conf_destroy(rkc);
-                brook__errstr(errstr, errstr_size,
-                              "restore consumer configuration: %s", es);
+        th->rkc.log = &th->log;
+        th->rkc.name = "restore_consumer";
+        th->rkc.owner = th;
+        if (!(rkc = brook__kafka_conf(BROOK__KROLE_RESTORE, &s->st, &o,
+                                      &th->rkc, errstr, errstr_size)))
                 return BROOK_ERR_CONF_INVALID;
-        }
-        if (!(th->rrk = rd_kafka_new(RD_KAFKA_CONSUMER, rkc, es, sizeof(es)))) {
-                rd_kafka_conf_destroy(rkc);
-                brook__errstr(errstr, errstr_size, "restore consumer: %s", es);
+        if (!(th->rrk = brook__kafka_new(BROOK__KROLE_RESTORE, rkc, errstr,
+                                         errstr_size)))
                 return BROOK_ERR_KAFKA;
-        }
-        rd_kafka_poll_set_consumer(th->rrk);
         th->rq = rd_kafka_queue_get_consumer(th->rrk);
         th->rmsgs = malloc(n * sizeof(*th->rmsgs));
         th->rkeys = malloc(n * sizeof(*th->rkeys));

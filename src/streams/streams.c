@@ -31,7 +31,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/conf.h"
 #include "streams/streams.h"
 
 /* ------------------------------------------------------------------ */
@@ -405,7 +404,7 @@ start_assigned(brook__sthread_t *th, rd_kafka_topic_partition_list_t *l)
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *l, void *opaque)
 {
-        brook__sthread_t *th = opaque;
+        brook__sthread_t *th = brook__kclient_owner(opaque);
         int coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
         rd_kafka_error_t *error = NULL;
         rd_kafka_resp_err_t rerr = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -858,9 +857,9 @@ static void thread_shutdown(brook__sthread_t *th)
 /* ------------------------------------------------------------------ */
 /* thread setup                                                        */
 
-static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+static void on_error(void *owner, rd_kafka_t *rk, int err, const char *reason)
 {
-        brook__sthread_t *th = opaque;
+        brook__sthread_t *th = owner;
         char rq[600], fs[512];
 
         brook__logq(rq, sizeof(rq), reason);
@@ -881,143 +880,49 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 
 /* librdkafka's statistics of the thread's group consumer (served by its
  * poll): the lag gauge of the thread's partitions. */
-static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+static void on_stats(void *owner, const char *json, size_t len)
 {
-        brook__sthread_t *th = opaque;
+        brook__sthread_t *th = owner;
 
-        (void)rk;
         brook__tel_stats(th->s->tel, th->idx, json, len);
-        return 0; /* librdkafka frees json */
-}
-
-static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
-                   const char *buf)
-{
-        brook__sthread_t *th = rd_kafka_opaque(rk);
-        brook_log_level_t l = level <= 3   ? BROOK_LOG_ERROR
-                              : level <= 4 ? BROOK_LOG_WARN
-                              : level <= 6 ? BROOK_LOG_INFO
-                                           : BROOK_LOG_DEBUG;
-        char rq[1024];
-
-        if (!th || !brook__log_enabled(&th->log, l))
-                return;
-        brook__log(&th->log, l, "librdkafka", "facility=%s message=%s", fac,
-                   brook__logq(rq, sizeof(rq), buf));
-}
-
-static brook_err_t pass_kafka(const char *name, const char *value, void *arg)
-{
-        char es[512];
-
-        return rd_kafka_conf_set(arg, name, value, es, sizeof(es)) ==
-                       RD_KAFKA_CONF_OK
-                   ? BROOK_OK
-                   : BROOK_ERR_CONF_INVALID;
-}
-
-/* Producer-only properties given as kafka.* are not for the consumer. */
-static brook_err_t pass_consumer(const char *name, const char *value, void *arg)
-{
-        static const char *skip[] = {"acks",
-                                     "linger.ms",
-                                     "queue.buffering.",
-                                     "batch.",
-                                     "enable.idempotence",
-                                     "compression.",
-                                     "message.timeout.ms",
-                                     "partitioner",
-                                     "retries",
-                                     "delivery.timeout.ms",
-                                     "max.in.flight",
-                                     "transactional.id",
-                                     "request.required.acks",
-                                     "sticky.partitioning.linger.ms",
-                                     "transaction.timeout.ms",
-                                     "enable.gapless.guarantee"};
-        size_t i;
-
-        for (i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
-                if (!strncmp(name, skip[i], strlen(skip[i])))
-                        return BROOK_OK;
-        return pass_kafka(name, value, arg);
 }
 
 /*
  * Group consumer of a stream thread. Prefetch defaults (kafka.* overrides
  * them): at most 100000 records / 16 MB queued per instance, divided among
  * its stream threads (librdkafka stops fetching past either;
- * kick_fetcher() makes it start again without its one-second pause),
- * fetched in responses of at most 2 MB (librdkafka's default is 50 MB),
- * which bounds what a thread that keeps up holds in prefetched records.
- * See docs/STREAMS.md, "Consumer and producer settings".
+ * kick_fetcher() makes it start again without its one-second pause); the
+ * role's defaults (kafka/client.c) bound the fetch responses. See
+ * docs/STREAMS.md, "Consumer and producer settings".
  */
 static rd_kafka_t *thread_consumer(brook__sthread_t *th, char *errstr,
                                    size_t errstr_size)
 {
         brook_streams_t *s = th->s;
-        char qmsgs[32], qkb[32];
-        const char *defaults[][2] = {
-            {"auto.offset.reset", "earliest"},
+        char qmsgs[32], qkb[32], cid[300];
+        const char *const defaults[][2] = {
             {"queued.min.messages", qmsgs},
             {"queued.max.messages.kbytes", qkb},
-            {"fetch.max.bytes", "2097152"},
         };
-        rd_kafka_conf_t *rkc = rd_kafka_conf_new();
-        char es[512], cid[300];
-        rd_kafka_t *rk;
-        size_t i;
+        brook__kopts_t o = {cid, s->app_id, defaults, 2};
+        rd_kafka_conf_t *rkc;
 
-        snprintf(cid, sizeof(cid), "%s-%s-StreamThread-%d",
-                 brook__conf_str(s->conf, "client.id", BROOK__SCOPE_STREAMS),
+        snprintf(cid, sizeof(cid), "%s-%s-StreamThread-%d", s->st.client_id,
                  s->app_id, th->idx);
-        if (rd_kafka_conf_set(rkc, "bootstrap.servers",
-                              brook__conf_str(s->conf, "bootstrap.servers",
-                                              BROOK__SCOPE_STREAMS),
-                              es, sizeof(es)) ||
-            rd_kafka_conf_set(rkc, "group.id", s->app_id, es, sizeof(es)) ||
-            rd_kafka_conf_set(rkc, "client.id", cid, es, sizeof(es)))
-                goto fail;
         snprintf(qmsgs, sizeof(qmsgs), "%d",
                  BROOK__MAX(100000 / s->nthreads, 10000));
         snprintf(qkb, sizeof(qkb), "%d", BROOK__MAX(16384 / s->nthreads, 2048));
-        for (i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
-                if (rd_kafka_conf_set(rkc, defaults[i][0], defaults[i][1], es,
-                                      sizeof(es)))
-                        goto fail;
-        /* metrics.lag.interval.ms; kafka.* overrides it */
-        if (brook__tel_stats_conf(s->tel, rkc, es, sizeof(es)))
-                goto fail;
-        if (brook__conf_foreach(s->conf, "kafka.", pass_consumer, rkc)) {
-                snprintf(es, sizeof(es), "a kafka.* property was rejected");
-                goto fail;
-        }
-        /* brook commits itself, after the commit cycle; the range assignor
-         * keeps co-partitioned topics together. */
-        if (rd_kafka_conf_set(rkc, "enable.auto.commit", "false", es,
-                              sizeof(es)) ||
-            rd_kafka_conf_set(rkc, "enable.auto.offset.store", "false", es,
-                              sizeof(es)) ||
-            rd_kafka_conf_set(rkc, "partition.assignment.strategy", "range", es,
-                              sizeof(es)) ||
-            rd_kafka_conf_set(rkc, "enable.partition.eof", "false", es,
-                              sizeof(es)))
-                goto fail;
-        rd_kafka_conf_set_rebalance_cb(rkc, rebalance_cb);
-        rd_kafka_conf_set_error_cb(rkc, error_cb);
-        rd_kafka_conf_set_log_cb(rkc, log_cb);
-        rd_kafka_conf_set_stats_cb(rkc, stats_cb);
-        rd_kafka_conf_set_opaque(rkc, th);
-        if (!(rk = rd_kafka_new(RD_KAFKA_CONSUMER, rkc, es, sizeof(es)))) {
-                rd_kafka_conf_destroy(rkc);
-                brook__errstr(errstr, errstr_size, "consumer: %s", es);
+        th->kc.log = &th->log;
+        th->kc.name = "consumer";
+        th->kc.owner = th;
+        th->kc.on_error = on_error;
+        th->kc.on_stats = on_stats;
+        if (!(rkc = brook__kafka_conf(BROOK__KROLE_STREAM_CONSUMER, &s->st, &o,
+                                      &th->kc, errstr, errstr_size)))
                 return NULL;
-        }
-        return rk;
-fail:
-        rd_kafka_conf_destroy(rkc);
-        brook__errstr(errstr, errstr_size, "consumer configuration: %s", es);
-        return NULL;
+        rd_kafka_conf_set_rebalance_cb(rkc, rebalance_cb);
+        return brook__kafka_new(BROOK__KROLE_STREAM_CONSUMER, rkc, errstr,
+                                errstr_size);
 }
 
 /* Counts delivered sink records. */
@@ -1047,18 +952,18 @@ static brook_err_t thread_init(brook__sthread_t *th, char *errstr,
 {
         brook_streams_t *s = th->s;
         rd_kafka_topic_partition_list_t *l;
-        char suffix[64];
+        char cid[300];
+        brook__kopts_t po = {cid, NULL, NULL, 0};
         size_t i;
         rd_kafka_resp_err_t err;
 
-        snprintf(suffix, sizeof(suffix), "-%s-StreamThread-%d-producer",
-                 s->app_id, th->idx);
-        if (!(th->prod = brook__producer_new(s->conf, suffix, &th->log, errstr,
-                                             errstr_size)))
+        snprintf(cid, sizeof(cid), "%s-%s-StreamThread-%d-producer",
+                 s->st.client_id, s->app_id, th->idx);
+        if (!(th->prod = brook__producer_new(BROOK__KROLE_PRODUCER, &s->st, &po,
+                                             &th->log, errstr, errstr_size)))
                 return BROOK_ERR_KAFKA;
         if (!(th->rk = thread_consumer(th, errstr, errstr_size)))
                 return BROOK_ERR_KAFKA;
-        rd_kafka_poll_set_consumer(th->rk);
         th->q = rd_kafka_queue_get_consumer(th->rk);
         th->q_mark_msgs =
             consumer_conf_int(th->rk, "queued.min.messages") * 8 / 10;
@@ -1077,8 +982,7 @@ static brook_err_t thread_init(brook__sthread_t *th, char *errstr,
         th->env.sink_parts = s->sink_parts;
         th->env.app_id = s->app_id;
         th->env.state_dir = s->state_dir;
-        th->env.dlq_tmpl =
-            brook__conf_str(s->conf, "dead.letter.topic", BROOK__SCOPE_STREAMS);
+        th->env.dlq_tmpl = s->st.dead_letter_topic;
         th->env.handler = s->handler;
         th->env.changelog = s->changelog;
         /* As Kafka Streams: the instance's cache bytes are divided evenly
@@ -1162,26 +1066,12 @@ static void *thread_main(void *arg)
 /* ------------------------------------------------------------------ */
 /* public API                                                          */
 
-static int valid_app_id(const char *g)
-{
-        size_t n = strlen(g), i;
-
-        if (n == 0 || n > 200)
-                return 0;
-        for (i = 0; i < n; i++)
-                if (!isalnum((unsigned char)g[i]) && g[i] != '.' &&
-                    g[i] != '_' && g[i] != '-')
-                        return 0;
-        return 1;
-}
-
 brook_streams_t *brook_streams_new(brook_topology_t *topology,
                                    const brook_conf_t *conf, char *errstr,
                                    size_t errstr_size)
 {
         brook_streams_t *s;
-        const char *app, *dlq;
-        brook__scope_t sc = BROOK__SCOPE_STREAMS;
+        const brook__settings_t *st;
 
         if (!topology || !conf) {
                 brook__errstr(errstr, errstr_size,
@@ -1197,69 +1087,70 @@ brook_streams_t *brook_streams_new(brook_topology_t *topology,
                               "another runtime");
                 return NULL;
         }
-        if (!*brook__conf_str(conf, "bootstrap.servers", sc)) {
-                brook__errstr(errstr, errstr_size,
-                              "bootstrap.servers: required (host:port[,...])");
-                return NULL;
-        }
-        app = brook__conf_str(conf, "application.id", sc);
-        if (!valid_app_id(app)) {
-                brook__errstr(errstr, errstr_size,
-                              "application.id: \"%s\" is not valid (required; "
-                              "1..200 characters of [a-zA-Z0-9._-])",
-                              app);
-                return NULL;
-        }
-        dlq = brook__conf_str(conf, "dead.letter.topic", sc);
-        if (brook__conf_enum(conf, "processing.error.handler", sc) ==
-                BROOK__EH_DLQ &&
-            !*dlq) {
-                brook__errstr(errstr, errstr_size,
-                              "processing.error.handler=dead_letter needs "
-                              "dead.letter.topic");
-                return NULL;
-        }
-        if (!(s = calloc(1, sizeof(*s))) || !(s->conf = brook_conf_dup(conf)) ||
-            !(s->app_id = strdup(app)) ||
-            asprintf(&s->state_dir, "%s/%s",
-                     brook__conf_str(conf, "state.dir", sc), app) < 0) {
-                if (s) {
-                        brook_conf_destroy(s->conf);
-                        free(s->app_id);
-                }
+        if (!(s = calloc(1, sizeof(*s))) || !(s->conf = brook_conf_dup(conf))) {
                 free(s);
                 brook__errstr(errstr, errstr_size, "out of memory");
                 return NULL;
         }
-        s->topo = topology;
-        topology->in_use = 1;
         pthread_mutex_init(&s->lock, NULL);
         pthread_cond_init(&s->cond, NULL);
-        brook__logger_init(&s->log, s->conf, "streams");
-        snprintf(s->log.ident, sizeof(s->log.ident), "application=%s", app);
-        s->nthreads = (int)brook__conf_int(conf, "num.stream.threads", sc);
-        s->commit_interval_us =
-            brook__conf_int(conf, "commit.interval.ms", sc) * 1000;
-        s->poll_timeout_ms =
-            (int)brook__conf_int(conf, "streams.poll.timeout.ms", sc);
-        s->shutdown_timeout_ms =
-            (int)brook__conf_int(conf, "shutdown.timeout.ms", sc);
-        s->topic_timeout_ms =
-            (int)brook__conf_int(conf, "streams.topic.timeout.ms", sc);
-        s->batch_max =
-            (size_t)brook__conf_int(conf, "streams.batch.max.records", sc);
-        s->restore_max = (size_t)brook__conf_int(
-            conf, "streams.restore.batch.max.records", sc);
-        s->handler = brook__conf_enum(conf, "processing.error.handler", sc);
-        s->changelog = brook__conf_bool(conf, "store.changelog.enable", sc);
-        s->cache_max_bytes = brook__conf_int(conf, "store.cache.max.bytes", sc);
-        /* Several stream threads update the metrics: no single-writer. */
-        if (!(s->tel = brook__tel_new(s->conf, sc, "streams", s->app_id,
-                                      &s->log, 0, errstr, errstr_size))) {
-                brook_streams_destroy(s);
-                return NULL;
+        s->topo = topology;
+        topology->in_use = 1;
+        st = &s->st;
+        if (brook__settings_load(&s->st, s->conf, BROOK__COMP_STREAMS, errstr,
+                                 errstr_size))
+                goto fail;
+        if (!*st->bootstrap_servers) {
+                brook__errstr(errstr, errstr_size,
+                              "bootstrap.servers: required (host:port[,...])");
+                goto fail;
         }
+        if (!*st->application_id) {
+                brook__errstr(errstr, errstr_size,
+                              "application.id: \"\" is not valid (required; "
+                              "1..200 characters of [a-zA-Z0-9._-])");
+                goto fail;
+        }
+        if (!*st->state_dir) {
+                brook__errstr(errstr, errstr_size,
+                              "state.dir: required (a directory for the "
+                              "stores)");
+                goto fail;
+        }
+        if (st->processing_error_handler == BROOK__EH_DLQ &&
+            !*st->dead_letter_topic) {
+                brook__errstr(errstr, errstr_size,
+                              "processing.error.handler=dead_letter needs "
+                              "dead.letter.topic");
+                goto fail;
+        }
+        s->app_id = st->application_id;
+        if (asprintf(&s->state_dir, "%s/%s", st->state_dir, s->app_id) < 0) {
+                s->state_dir = NULL;
+                brook__errstr(errstr, errstr_size, "out of memory");
+                goto fail;
+        }
+        brook__logger_init(&s->log, st, "streams");
+        snprintf(s->log.ident, sizeof(s->log.ident), "application=%s",
+                 s->app_id);
+        s->nthreads = (int)st->num_stream_threads;
+        s->commit_interval_us = st->commit_interval_ms * 1000;
+        s->poll_timeout_ms = (int)st->streams_poll_timeout_ms;
+        s->shutdown_timeout_ms = (int)st->shutdown_timeout_ms;
+        s->topic_timeout_ms = (int)st->streams_topic_timeout_ms;
+        s->batch_max = (size_t)st->streams_batch_max_records;
+        s->restore_max = (size_t)st->streams_restore_batch_max_records;
+        s->handler = st->processing_error_handler;
+        s->changelog = st->store_changelog_enable;
+        s->cache_max_bytes = st->store_cache_max_bytes;
+        /* Several stream threads update the metrics: no single-writer. */
+        if (!(s->tel = brook__tel_new(st, "streams", s->app_id, &s->log, 0,
+                                      errstr, errstr_size)))
+                goto fail;
         return s;
+fail:
+        brook_streams_destroy(s);
+        return NULL;
 }
 
 brook_telemetry_t *brook_streams_telemetry(brook_streams_t *s)
@@ -1422,7 +1313,6 @@ void brook_streams_destroy(brook_streams_t *s)
         free(s->sink_parts);
         free(s->sub_parts);
         free(s->state_dir);
-        free(s->app_id);
         pthread_mutex_destroy(&s->lock);
         pthread_cond_destroy(&s->cond);
         brook_conf_destroy(s->conf);

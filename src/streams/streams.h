@@ -38,7 +38,9 @@ struct brook__sthread_s {
         pthread_t thr;
         int started;
         brook__logger_t log;
-        rd_kafka_t *rk; /* group consumer */
+        brook__kclient_t kc;  /* the group consumer's link to the thread */
+        brook__kclient_t rkc; /* the restore consumer's */
+        rd_kafka_t *rk;       /* group consumer */
         rd_kafka_queue_t *q;
         brook__producer_t *prod;
         rd_kafka_t *rrk; /* restore consumer, NULL until needed */
@@ -68,11 +70,13 @@ struct brook__sthread_s {
 };
 
 struct brook_streams_s {
-        brook_conf_t *conf;
+        brook_conf_t *conf;   /* our copy: st's strings point into it */
+        brook__settings_t st; /* conf, parsed at _new */
         brook_topology_t *topo;
         brook__logger_t log;
-        char *app_id;
-        char *state_dir; /* <state.dir>/<application.id> */
+        brook__kclient_t admin_kc; /* the start-up admin client's link */
+        const char *app_id;        /* application.id (in st) */
+        char *state_dir;           /* <state.dir>/<application.id> */
         int nthreads;
         int64_t commit_interval_us;
         int poll_timeout_ms;

@@ -28,9 +28,6 @@
 
 typedef struct brook__task_s brook__task_t;
 
-/* processing.error.handler */
-enum { BROOK__EH_FAIL = 0, BROOK__EH_SKIP = 1, BROOK__EH_DLQ = 2 };
-
 /* Counters shared by the threads of a runtime (atomics). */
 typedef struct brook__counters_s {
         int64_t processed;

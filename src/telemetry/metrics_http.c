@@ -12,6 +12,7 @@
 
 #include <microhttpd.h>
 
+#include "core/util.h"
 #include "telemetry/telemetry.h"
 
 struct brook__http_s {
@@ -81,27 +82,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
                 msg[--n] = '\0';
         brook__log(&h->tel->log, BROOK_LOG_WARN, "metrics.http", "message=%s",
                    brook__logq(rq, sizeof(rq), msg));
-}
-
-int brook__split_hostport(const char *s, char *host, size_t hsize, char *port,
-                          size_t psize)
-{
-        const char *colon;
-
-        if (*s == '[') {
-                const char *end = strchr(s, ']');
-
-                if (!end || end[1] != ':')
-                        return -1;
-                snprintf(host, hsize, "%.*s", (int)(end - s - 1), s + 1);
-                colon = end + 1;
-        } else {
-                if (!(colon = strrchr(s, ':')))
-                        return -1;
-                snprintf(host, hsize, "%.*s", (int)(colon - s), s);
-        }
-        snprintf(port, psize, "%s", colon + 1);
-        return *port ? 0 : -1;
 }
 
 brook__http_t *brook__http_new(brook__tel_t *tel, const char *listen,

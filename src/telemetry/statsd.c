@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/util.h"
 #include "telemetry/metrics.h"
 
 #define DGRAM_MAX 1432

@@ -243,10 +243,9 @@ static void set_active(brook__tel_t *tel)
 /* ------------------------------------------------------------------ */
 /* lifecycle                                                           */
 
-brook__tel_t *brook__tel_new(const brook_conf_t *conf, brook__scope_t scope,
-                             const char *kind, const char *group,
-                             const brook__logger_t *log, int flags,
-                             char *errstr, size_t errstr_size)
+brook__tel_t *brook__tel_new(const brook__settings_t *st, const char *kind,
+                             const char *group, const brook__logger_t *log,
+                             int flags, char *errstr, size_t errstr_size)
 {
         brook__tel_t *tel = calloc(1, sizeof(*tel));
         const char *listen, *statsd;
@@ -271,12 +270,8 @@ brook__tel_t *brook__tel_new(const brook_conf_t *conf, brook__scope_t scope,
         tel->next_id = 1;
         pthread_rwlock_init(&tel->ev_lock, NULL);
         pthread_mutex_init(&tel->tick_lock, NULL);
-        tel->lag_interval_ms =
-            brook__conf_int(conf, "metrics.lag.interval.ms", scope);
-        tel->summary_interval_us =
-            brook__conf_int(conf, "log.summary.interval.ms", scope) * 1000;
-        tel->statsd_interval_us =
-            brook__conf_int(conf, "metrics.statsd.interval.ms", scope) * 1000;
+        tel->summary_interval_us = st->log_summary_interval_ms * 1000;
+        tel->statsd_interval_us = st->metrics_statsd_interval_ms * 1000;
         tel->next_summary_us = now + tel->summary_interval_us;
         tel->next_statsd_us = now + tel->statsd_interval_us;
         atomic_init(&tel->next_due_us,
@@ -284,15 +279,14 @@ brook__tel_t *brook__tel_new(const brook_conf_t *conf, brook__scope_t scope,
                                                         : INT64_MAX,
                                tel->next_statsd_us));
 
-        statsd = brook__conf_str(conf, "metrics.statsd.address", scope);
+        statsd = st->metrics_statsd_address;
         if (*statsd &&
-            !(tel->statsd = brook__statsd_new(
-                  statsd, brook__conf_str(conf, "metrics.statsd.tags", scope),
-                  errstr, errstr_size)))
+            !(tel->statsd = brook__statsd_new(statsd, st->metrics_statsd_tags,
+                                              errstr, errstr_size)))
                 goto fail;
         if (!tel->statsd && !tel->summary_interval_us)
                 atomic_store(&tel->next_due_us, INT64_MAX);
-        listen = brook__conf_str(conf, "metrics.listen", scope);
+        listen = st->metrics_listen;
         if (*listen &&
             !(tel->http = brook__http_new(tel, listen, errstr, errstr_size)))
                 goto fail;
@@ -318,20 +312,6 @@ void brook__tel_destroy(brook__tel_t *tel)
         pthread_mutex_destroy(&tel->tick_lock);
         free(tel->group);
         free(tel);
-}
-
-int brook__tel_stats_conf(const brook__tel_t *tel, rd_kafka_conf_t *rkc,
-                          char *es, size_t es_size)
-{
-        char iv[32];
-
-        if (tel->lag_interval_ms <= 0)
-                return 0;
-        snprintf(iv, sizeof(iv), "%lld", (long long)tel->lag_interval_ms);
-        return rd_kafka_conf_set(rkc, "statistics.interval.ms", iv, es,
-                                 es_size) == RD_KAFKA_CONF_OK
-                   ? 0
-                   : -1;
 }
 
 void brook__tel_stats(brook__tel_t *tel, int src, const char *json, size_t len)

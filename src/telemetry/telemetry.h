@@ -78,7 +78,6 @@ struct brook_telemetry_s {
         brook__metrics_t *metrics;
         brook__http_t *http;     /* NULL: metrics.listen empty */
         brook__statsd_t *statsd; /* NULL: metrics.statsd.address empty */
-        int64_t lag_interval_ms; /* statistics.interval.ms to request */
 
         /* periodic work, serialised by tick_lock (try-lock) */
         pthread_mutex_t tick_lock;
@@ -106,14 +105,13 @@ typedef struct brook__tel_span_s {
 
 /*
  * New telemetry for an owner of @p kind ("consumer") in group @p group:
- * reads the telemetry properties of @p conf, starts the HTTP listener and
+ * reads the telemetry settings of @p st, starts the HTTP listener and
  * opens the StatsD socket when configured. @p log is copied. @p flags:
  * BROOK__TEL_F_*. Returns NULL with @p errstr set on failure.
  */
-brook__tel_t *brook__tel_new(const brook_conf_t *conf, brook__scope_t scope,
-                             const char *kind, const char *group,
-                             const brook__logger_t *log, int flags,
-                             char *errstr, size_t errstr_size);
+brook__tel_t *brook__tel_new(const brook__settings_t *st, const char *kind,
+                             const char *group, const brook__logger_t *log,
+                             int flags, char *errstr, size_t errstr_size);
 /* Stops the listener, flushes StatsD, frees. Accepts NULL. */
 void brook__tel_destroy(brook__tel_t *tel);
 
@@ -124,16 +122,6 @@ static inline int brook__tel_active(const brook__tel_t *tel)
                                     memory_order_acquire);
 }
 
-struct rd_kafka_conf_s; /* librdkafka's rd_kafka_conf_t */
-
-/*
- * Sets statistics.interval.ms of a consumer's librdkafka configuration
- * @p rkc (an rd_kafka_conf_t) to metrics.lag.interval.ms when that is
- * > 0; call it before the kafka.* pass-through, which may override it.
- * 0, or -1 with librdkafka's message in @p es.
- */
-int brook__tel_stats_conf(const brook__tel_t *tel, struct rd_kafka_conf_s *rkc,
-                          char *es, size_t es_size);
 /* librdkafka's statistics JSON (stats_cb) of consumer @p src (0 for a
  * batch consumer, the stream thread's index for streams): updates the
  * lag gauges of that consumer's partitions. */
@@ -235,9 +223,6 @@ brook__http_t *brook__http_new(brook__tel_t *tel, const char *listen,
                                char *errstr, size_t errstr_size);
 void brook__http_destroy(brook__http_t *h);
 const char *brook__http_address(const brook__http_t *h);
-/* Split "host:port", "[v6]:port" or ":port" (empty host); 0 or -1. */
-int brook__split_hostport(const char *s, char *host, size_t hsize, char *port,
-                          size_t psize);
 
 /* ---- telemetry/statsd.c ---- */
 brook__statsd_t *brook__statsd_new(const char *address, const char *tags,
