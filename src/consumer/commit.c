@@ -1,7 +1,7 @@
 /*
- * consumer/commit.c: committing what is done. An offset means "everything before it
- * is processed or durably dead-lettered" (consumer/ack.c moves it); it is
- * committed asynchronously after each batch or every commit.interval.ms,
+ * consumer/commit.c: committing what is done. An offset means "everything
+ * before it is processed or durably dead-lettered" (consumer/ack.c moves it);
+ * it is committed asynchronously after each batch or every commit.interval.ms,
  * with at most one commit in flight, and synchronously (bounded) at
  * revocation and shutdown. Nothing is committed for a partition that is
  * no longer ours.

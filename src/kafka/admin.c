@@ -25,7 +25,7 @@ rd_kafka_t *brook__admin_new(const brook__settings_t *st, brook__kclient_t *kc,
 
 /* Partition count of @p topic in @p md, 0 when absent. */
 int brook__admin_partitions(const struct rd_kafka_metadata *md,
-                             const char *topic)
+                            const char *topic)
 {
         int i;
 
@@ -37,8 +37,8 @@ int brook__admin_partitions(const struct rd_kafka_metadata *md,
 }
 
 brook_err_t brook__admin_metadata(rd_kafka_t *rk, int timeout_ms,
-                            const struct rd_kafka_metadata **mdp, char *errstr,
-                            size_t errstr_size)
+                                  const struct rd_kafka_metadata **mdp,
+                                  char *errstr, size_t errstr_size)
 {
         rd_kafka_resp_err_t err =
             rd_kafka_metadata(rk, 1, NULL, mdp, timeout_ms);
@@ -59,10 +59,10 @@ brook_err_t brook__admin_metadata(rd_kafka_t *rk, int timeout_ms,
 
 /* CreateTopics, then wait until the metadata shows the topic. */
 brook_err_t brook__admin_create_topic(rd_kafka_t *rk, const char *topic,
-                                int partitions, int rf,
-                                const char *const *configs, size_t config_cnt,
-                                int timeout_ms, char *errstr,
-                                size_t errstr_size)
+                                      int partitions, int rf,
+                                      const char *const *configs,
+                                      size_t config_cnt, int timeout_ms,
+                                      char *errstr, size_t errstr_size)
 {
         char es[512];
         rd_kafka_NewTopic_t *nt =
@@ -139,4 +139,3 @@ brook_err_t brook__admin_create_topic(rd_kafka_t *rk, const char *topic,
         }
         return err;
 }
-

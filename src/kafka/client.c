@@ -149,12 +149,12 @@ static const role_t roles[] = {
                                consumer_f, N(consumer_f)},
     [BROOK__KROLE_STREAM_CONSUMER] = {"consumer", 'C', stream_d, N(stream_d),
                                       stream_f, N(stream_f)},
-    [BROOK__KROLE_RESTORE] = {"restore consumer", 'C', restore_d,
-                              N(restore_d), restore_f, N(restore_f)},
+    [BROOK__KROLE_RESTORE] = {"restore consumer", 'C', restore_d, N(restore_d),
+                              restore_f, N(restore_f)},
     [BROOK__KROLE_PRODUCER] = {"producer", 'P', producer_d, N(producer_d),
                                producer_f, N(producer_f)},
-    [BROOK__KROLE_DLQ_PRODUCER] = {"dead-letter producer", 'P', dlq_d,
-                                   N(dlq_d), producer_f, N(producer_f)},
+    [BROOK__KROLE_DLQ_PRODUCER] = {"dead-letter producer", 'P', dlq_d, N(dlq_d),
+                                   producer_f, N(producer_f)},
     [BROOK__KROLE_ADMIN] = {"admin client", 0, admin_d, N(admin_d), NULL, 0},
 };
 
@@ -273,8 +273,8 @@ rd_kafka_conf_t *brook__kafka_conf(brook__krole_t role,
              set_all(rkc, (kv_t[]){{"group.id", o->group_id}}, 1, ps.es,
                      sizeof(ps.es))) ||
             set_all(rkc, r->defaults, r->ndefaults, ps.es, sizeof(ps.es)) ||
-            (o && set_all(rkc, o->defaults, o->ndefaults, ps.es,
-                          sizeof(ps.es))))
+            (o &&
+             set_all(rkc, o->defaults, o->ndefaults, ps.es, sizeof(ps.es))))
                 goto fail;
         if (kc && kc->on_stats && st->metrics_lag_interval_ms > 0) {
                 snprintf(iv, sizeof(iv), "%lld",
@@ -308,9 +308,9 @@ rd_kafka_t *brook__kafka_new(brook__krole_t role, rd_kafka_conf_t *rkc,
         rd_kafka_t *rk;
         char es[512];
 
-        if (!(rk = rd_kafka_new(consumer ? RD_KAFKA_CONSUMER
-                                         : RD_KAFKA_PRODUCER,
-                                rkc, es, sizeof(es)))) {
+        if (!(rk =
+                  rd_kafka_new(consumer ? RD_KAFKA_CONSUMER : RD_KAFKA_PRODUCER,
+                               rkc, es, sizeof(es)))) {
                 rd_kafka_conf_destroy(rkc);
                 brook__errstr(errstr, errstr_size, "%s: %s", r->name, es);
                 return NULL;

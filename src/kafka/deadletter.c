@@ -15,8 +15,8 @@ void brook__dl_topic(const char *tmpl, const char *src_topic, char *out,
 
         out[0] = '\0';
         while ((q = strstr(p, "{topic}")) && o < size) {
-                o += (size_t)snprintf(out + o, size - o, "%.*s%s",
-                                      (int)(q - p), p, src_topic);
+                o += (size_t)snprintf(out + o, size - o, "%.*s%s", (int)(q - p),
+                                      p, src_topic);
                 p = q + 7;
         }
         if (o < size)
@@ -67,15 +67,13 @@ rd_kafka_headers_t *brook__dl_headers(const brook__dl_info_t *info)
 brook_err_t brook__dl_send(brook__producer_t *p, const char *tmpl,
                            const brook__dl_info_t *info,
                            brook__dr_tracker_t *tracker, char *topic,
-                           size_t topic_size, char *errstr,
-                           size_t errstr_size)
+                           size_t topic_size, char *errstr, size_t errstr_size)
 {
         const rd_kafka_message_t *src = info->src;
         int64_t ts = rd_kafka_message_timestamp(src, NULL);
         rd_kafka_topic_t *rkt;
 
-        brook__dl_topic(tmpl, rd_kafka_topic_name(src->rkt), topic,
-                        topic_size);
+        brook__dl_topic(tmpl, rd_kafka_topic_name(src->rkt), topic, topic_size);
         if (!(rkt = brook__producer_topic(p, topic))) {
                 brook__errstr(errstr, errstr_size,
                               "dead-letter topic %s: cannot create a topic "

@@ -40,7 +40,6 @@ rd_kafka_headers_t *brook__dl_headers(const brook__dl_info_t *info);
 brook_err_t brook__dl_send(brook__producer_t *p, const char *tmpl,
                            const brook__dl_info_t *info,
                            brook__dr_tracker_t *tracker, char *topic,
-                           size_t topic_size, char *errstr,
-                           size_t errstr_size);
+                           size_t topic_size, char *errstr, size_t errstr_size);
 
 #endif /* BROOK__KAFKA_DEADLETTER_H */

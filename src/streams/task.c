@@ -11,6 +11,7 @@
 
 #include "store/changelog.h"
 #include "store/checkpoint.h"
+#include "kafka/deadletter.h"
 #include "streams/task_int.h"
 
 #define CHECKPOINT_FILE ".checkpoint"
@@ -371,37 +372,6 @@ int64_t brook__task_changelog_failed(const brook__task_t *t)
 /* ------------------------------------------------------------------ */
 /* the processing error handler                                        */
 
-static void add_hdr(rd_kafka_headers_t *h, const char *name, const char *fmt,
-                    ...) BROOK__PRINTF(3, 4);
-
-static void add_hdr(rd_kafka_headers_t *h, const char *name, const char *fmt,
-                    ...)
-{
-        char buf[1024];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
-        va_end(ap);
-        rd_kafka_header_add(h, name, -1, buf, -1);
-}
-
-/* Expand {topic} in dead.letter.topic. */
-static void dlq_topic(const char *tmpl, const char *src, char *out, size_t size)
-{
-        const char *p = tmpl, *q;
-        size_t o = 0;
-
-        out[0] = '\0';
-        while ((q = strstr(p, "{topic}")) && o < size) {
-                o += (size_t)snprintf(out + o, size - o, "%.*s%s", (int)(q - p),
-                                      p, src);
-                p = q + 7;
-        }
-        if (o < size)
-                snprintf(out + o, size - o, "%s", p);
-}
-
 /* Produce the source message to the dead-letter topic (asynchronously;
  * the commit cycle waits for its delivery like for any sink record). */
 static brook_err_t dead_letter(brook__task_t *t, int node,
@@ -409,33 +379,12 @@ static brook_err_t dead_letter(brook__task_t *t, int node,
                                const char *reason, char *es, size_t es_size)
 {
         const brook__env_t *env = t->env;
-        rd_kafka_headers_t *orig, *h;
-        rd_kafka_topic_t *rkt;
+        brook__dl_info_t info = {
+            src, env->app_id, -1, t->id, env->topo->nodes[node]->name, reason};
         char topic[512];
-        int64_t ts = rd_kafka_message_timestamp(src, NULL);
 
-        dlq_topic(env->dlq_tmpl, rd_kafka_topic_name(src->rkt), topic,
-                  sizeof(topic));
-        if (!(rkt = brook__producer_topic(env->prod, topic))) {
-                brook__errstr(es, es_size, "dead-letter topic %s: %s", topic,
-                              "cannot create a topic handle");
-                return BROOK_ERR_KAFKA;
-        }
-        h = rd_kafka_message_headers(src, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR
-                ? rd_kafka_headers_copy(orig)
-                : rd_kafka_headers_new(10);
-        add_hdr(h, "brook.dlq.topic", "%s", rd_kafka_topic_name(src->rkt));
-        add_hdr(h, "brook.dlq.partition", "%d", (int)src->partition);
-        add_hdr(h, "brook.dlq.offset", "%lld", (long long)src->offset);
-        add_hdr(h, "brook.dlq.timestamp", "%lld", (long long)ts);
-        add_hdr(h, "brook.dlq.group", "%s", env->app_id);
-        add_hdr(h, "brook.dlq.task", "%s", t->id);
-        add_hdr(h, "brook.dlq.node", "%s", env->topo->nodes[node]->name);
-        add_hdr(h, "brook.dlq.failed_at", "%lld", (long long)brook__wall_ms());
-        add_hdr(h, "brook.dlq.reason", "%s", reason);
-        return brook__producer_send(env->prod, rkt, RD_KAFKA_PARTITION_UA,
-                                    src->key, src->key_len, src->payload,
-                                    src->len, h, ts, NULL, es, es_size);
+        return brook__dl_send(env->prod, env->dlq_tmpl, &info, NULL, topic,
+                              sizeof(topic), es, es_size);
 }
 
 void brook__task_fail_record(brook__task_t *t, int node, brook_record_t *rec,
