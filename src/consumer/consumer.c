@@ -147,6 +147,8 @@ brook_consumer_t *brook_consumer_new(const brook_conf_t *conf,
                 return NULL;
         }
         pthread_mutex_init(&c->upd_lock, NULL);
+        brook__list_init(&c->ready);
+        brook__list_init(&c->orphans);
         if (brook__settings_load(&c->st, c->conf, BROOK__COMP_CONSUMER, errstr,
                                  errstr_size))
                 goto fail;
@@ -286,7 +288,8 @@ static int poll_timeout_ms(brook_consumer_t *c, int64_t now)
 {
         int64_t d, t;
 
-        if (c->ready_head && (!c->pool || c->inflight < c->max_inflight))
+        if (!brook__list_empty(&c->ready) &&
+            (!c->pool || c->inflight < c->max_inflight))
                 return 0;
         d = brook__work_next_deadline(c);
         t = d == INT64_MAX ? 100000 : d - now;
@@ -520,10 +523,9 @@ void brook_consumer_destroy(brook_consumer_t *c)
                 free(p->topic);
                 free(p);
         }
-        while (c->orphans) {
-                brook__unit_t *u = c->orphans;
+        while (!brook__list_empty(&c->orphans)) {
+                brook__unit_t *u = BROOK__UNIT_O(brook__list_pop(&c->orphans));
 
-                c->orphans = u->next;
                 brook__unit_drop_msgs(c, u);
                 brook__unit_free(u);
         }

@@ -35,6 +35,7 @@
 #include "brook/consumer.h"
 #include "consumer/batcher.h"
 #include "core/conf.h"
+#include "core/list.h"
 #include "core/log.h"
 #include "kafka/client.h"
 #include "kafka/msg.h"
@@ -82,7 +83,8 @@ struct brook__unit_s {
         int dlq_retries;      /* failed dead-letter writes so far */
         int orphan;           /* partition revoked while running */
         int timeout_reported; /* batch.handler.timeout.ms reported */
-        brook__unit_t *next;  /* ready / completion queue link */
+        brook__link_t qlink;  /* in c->ready, or the pool's work / done */
+        brook__link_t olink;  /* in c->orphans */
 };
 
 /* Failure counts of messages given up on at a revocation, so that a
@@ -155,9 +157,9 @@ struct brook_consumer_s {
         brook__part_t *last; /* lookup cache */
 
         /* units */
-        brook__unit_t *ready_head, *ready_tail;
-        int inflight;      /* units RUNNING */
-        size_t held_bytes; /* bytes in accumulators and units */
+        brook__link_t ready; /* units READY for an attempt, in order */
+        int inflight;        /* units RUNNING */
+        size_t held_bytes;   /* bytes in accumulators and units */
         /* Messages done with, destroyed together once per dispatch: freeing
          * them one by one between handler calls contends with librdkafka's
          * fetch threads for their malloc arena (single-message mode). */
@@ -185,8 +187,8 @@ struct brook_consumer_s {
 
         brook__retry_mem_t retry_mem[BROOK__RETRY_MEM]; /* ring */
         size_t retry_mem_next, retry_mem_cnt;
-        brook__unit_t *orphans; /* units of revoked partitions still in use
-                                   (running or dead letters in flight) */
+        brook__link_t orphans; /* units of revoked partitions still in use
+                                  (running or dead letters in flight) */
 
         /* dead letters (NULL: none configured) */
         brook__producer_t *dlq;
@@ -219,6 +221,9 @@ void brook__retry_mem_save(brook_consumer_t *c, const brook__unit_t *u);
 void brook__maybe_close(brook_consumer_t *c, brook__part_t *p, int64_t now,
                         int force);
 void brook__unit_retire(brook_consumer_t *c, brook__unit_t *u);
+/* The unit of a qlink / olink. */
+#define BROOK__UNIT_Q(l) BROOK__CONTAINER(l, brook__unit_t, qlink)
+#define BROOK__UNIT_O(l) BROOK__CONTAINER(l, brook__unit_t, olink)
 /* Queue a READY unit for its next attempt / take it off the queue. */
 void brook__enqueue(brook_consumer_t *c, brook__unit_t *u);
 void brook__unqueue(brook_consumer_t *c, brook__unit_t *u);
@@ -233,8 +238,8 @@ void brook__run_attempt(brook_consumer_t *c, brook__unit_t *u);
 brook__pool_t *brook__pool_new(brook_consumer_t *c, char *errstr,
                                size_t errstr_size);
 void brook__pool_submit(brook__pool_t *pool, brook__unit_t *u);
-/* Move completed units to the caller; returns the list (linked by next). */
-brook__unit_t *brook__pool_completions(brook__pool_t *pool);
+/* Move the completed units (their qlinks) to the tail of @p out. */
+void brook__pool_completions(brook__pool_t *pool, brook__link_t *out);
 /* Wait up to @p timeout_us for a completion. */
 void brook__pool_wait(brook__pool_t *pool, int64_t timeout_us);
 void brook__pool_destroy(brook__pool_t *pool);

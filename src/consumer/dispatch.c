@@ -12,13 +12,14 @@
 #include <string.h>
 
 #include "consumer/consumer.h"
+#include "core/util.h"
 
 /* One message handler call, queued for the message threads. */
 typedef struct mtask_s {
         brook_msg_t *m;
         size_t idx;
         struct job_s *job;
-        struct mtask_s *next;
+        brook__link_t link; /* in the pool's tasks */
 } mtask_t;
 
 /* The messages of one attempt spread over the message threads. */
@@ -38,9 +39,9 @@ struct brook__pool_s {
         pthread_mutex_t lock;
         pthread_cond_t work_cv; /* units or tasks queued, or shutdown */
         pthread_cond_t done_cv; /* a unit completed */
-        brook__unit_t *work_head, *work_tail; /* @locks lock */
-        brook__unit_t *done_head, *done_tail; /* @locks lock */
-        mtask_t *task_head, *task_tail;       /* @locks lock */
+        brook__link_t work;     /* units to run (qlink), @locks lock */
+        brook__link_t done;     /* units run (qlink), @locks lock */
+        brook__link_t tasks;    /* message handler calls, @locks lock */
         pthread_cond_t task_cv;
         int shutdown; /* @locks lock */
         pthread_t *threads;
@@ -128,14 +129,10 @@ static void run_fanout(brook_consumer_t *c, brook__pool_t *pool,
                 job.tasks[i].m = b->msgs[i];
                 job.tasks[i].idx = i;
                 job.tasks[i].job = &job;
-                job.tasks[i].next = i + 1 < b->cnt ? &job.tasks[i + 1] : NULL;
         }
         pthread_mutex_lock(&pool->lock);
-        if (pool->task_tail)
-                pool->task_tail->next = &job.tasks[0];
-        else
-                pool->task_head = &job.tasks[0];
-        pool->task_tail = &job.tasks[b->cnt - 1];
+        for (i = 0; i < b->cnt; i++)
+                brook__list_push(&pool->tasks, &job.tasks[i].link);
         pthread_cond_broadcast(&pool->task_cv);
         pthread_mutex_unlock(&pool->lock);
 
@@ -226,14 +223,12 @@ static void *msg_thread(void *arg)
         for (;;) {
                 mtask_t *t;
 
-                while (!pool->task_head && !pool->shutdown)
+                while (brook__list_empty(&pool->tasks) && !pool->shutdown)
                         pthread_cond_wait(&pool->task_cv, &pool->lock);
-                if (!pool->task_head)
+                if (brook__list_empty(&pool->tasks))
                         break;
-                t = pool->task_head;
-                pool->task_head = t->next;
-                if (!pool->task_head)
-                        pool->task_tail = NULL;
+                t = BROOK__CONTAINER(brook__list_pop(&pool->tasks), mtask_t,
+                                     link);
                 pthread_mutex_unlock(&pool->lock);
                 run_task(pool->c, t);
                 pthread_mutex_lock(&pool->lock);
@@ -251,25 +246,17 @@ static void *batch_thread(void *arg)
         for (;;) {
                 brook__unit_t *u;
 
-                while (!pool->work_head && !pool->shutdown)
+                while (brook__list_empty(&pool->work) && !pool->shutdown)
                         pthread_cond_wait(&pool->work_cv, &pool->lock);
-                if (!pool->work_head)
+                if (brook__list_empty(&pool->work))
                         break;
-                u = pool->work_head;
-                pool->work_head = u->next;
-                if (!pool->work_head)
-                        pool->work_tail = NULL;
-                u->next = NULL;
+                u = BROOK__UNIT_Q(brook__list_pop(&pool->work));
                 pthread_mutex_unlock(&pool->lock);
 
                 brook__run_attempt(c, u);
 
                 pthread_mutex_lock(&pool->lock);
-                if (pool->done_tail)
-                        pool->done_tail->next = u;
-                else
-                        pool->done_head = u;
-                pool->done_tail = u;
+                brook__list_push(&pool->done, &u->qlink);
                 pthread_cond_broadcast(&pool->done_cv);
                 pthread_mutex_unlock(&pool->lock);
                 /* Wake the run() thread out of its fetch wait. */
@@ -291,9 +278,12 @@ brook__pool_t *brook__pool_new(brook_consumer_t *c, char *errstr,
                 return NULL;
         }
         pool->c = c;
+        brook__list_init(&pool->work);
+        brook__list_init(&pool->done);
+        brook__list_init(&pool->tasks);
         pthread_mutex_init(&pool->lock, NULL);
         pthread_cond_init(&pool->work_cv, NULL);
-        pthread_cond_init(&pool->done_cv, NULL);
+        brook__cond_init(&pool->done_cv);
         pthread_cond_init(&pool->task_cv, NULL);
         pool->nbatch = c->max_inflight;
         /* Message threads only serve the default batch handler. */
@@ -322,42 +312,26 @@ brook__pool_t *brook__pool_new(brook_consumer_t *c, char *errstr,
 
 void brook__pool_submit(brook__pool_t *pool, brook__unit_t *u)
 {
-        u->next = NULL;
         pthread_mutex_lock(&pool->lock);
-        if (pool->work_tail)
-                pool->work_tail->next = u;
-        else
-                pool->work_head = u;
-        pool->work_tail = u;
+        brook__list_push(&pool->work, &u->qlink);
         pthread_cond_signal(&pool->work_cv);
         pthread_mutex_unlock(&pool->lock);
 }
 
-brook__unit_t *brook__pool_completions(brook__pool_t *pool)
+void brook__pool_completions(brook__pool_t *pool, brook__link_t *out)
 {
-        brook__unit_t *list;
-
         pthread_mutex_lock(&pool->lock);
-        list = pool->done_head;
-        pool->done_head = pool->done_tail = NULL;
+        brook__list_splice(out, &pool->done);
         pthread_mutex_unlock(&pool->lock);
-        return list;
 }
 
 void brook__pool_wait(brook__pool_t *pool, int64_t timeout_us)
 {
-        struct timespec ts;
+        int64_t deadline = brook__now_us() + timeout_us;
 
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += timeout_us / 1000000;
-        ts.tv_nsec += (timeout_us % 1000000) * 1000;
-        if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-        }
         pthread_mutex_lock(&pool->lock);
-        if (!pool->done_head)
-                pthread_cond_timedwait(&pool->done_cv, &pool->lock, &ts);
+        if (brook__list_empty(&pool->done))
+                brook__cond_wait_until(&pool->done_cv, &pool->lock, deadline);
         pthread_mutex_unlock(&pool->lock);
 }
 

@@ -15,17 +15,11 @@ void brook__health_error(void *owner, rd_kafka_t *rk, int err,
                          const char *reason)
 {
         brook_consumer_t *c = owner;
-        char rq[600], fs[512];
+        char rq[600];
 
         brook__logq(rq, sizeof(rq), reason);
         if (err == RD_KAFKA_RESP_ERR__FATAL) {
-                rd_kafka_resp_err_t ferr =
-                    rd_kafka_fatal_error(rk, fs, sizeof(fs));
-
-                brook__consumer_set_fatal(
-                    c, brook__error_new(BROOK_ERR_FATAL, 1, 0,
-                                        "fatal Kafka error %s: %s",
-                                        rd_kafka_err2name(ferr), fs));
+                brook__consumer_set_fatal(c, brook__kafka_fatal_error(rk));
                 return;
         }
         if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {

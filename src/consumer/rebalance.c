@@ -83,12 +83,7 @@ void brook__part_release(brook_consumer_t *c, brook__part_t *p)
                         brook__unit_orphan(c, u);
                 } else {
                         brook__retry_mem_save(c, u);
-                        brook__unit_drop_msgs(c, u);
-                        p->unit = NULL;
-                        if (!p->spare)
-                                p->spare = u;
-                        else
-                                brook__unit_free(u);
+                        brook__unit_retire(c, u);
                 }
         }
         brook__part_reset(c, p);
@@ -159,30 +154,17 @@ void brook__rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *l, void *opaque)
 {
         brook_consumer_t *c = brook__kclient_owner(opaque);
-        int coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
-        rd_kafka_error_t *error = NULL;
-        rd_kafka_resp_err_t rerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+        rd_kafka_resp_err_t rerr;
 
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
                 parts_assign(c, l);
-                if (coop)
-                        error = rd_kafka_incremental_assign(rk, l);
-                else
-                        rerr = rd_kafka_assign(rk, l);
                 /* librdkafka keeps a partition's pause flag across
                  * assignments: start every new one fetching. */
-                if (!error && !rerr)
+                if (!(rerr = brook__kafka_rebalance(rk, err, l)))
                         rd_kafka_resume_partitions(rk, l);
         } else {
                 parts_revoke(c, l, rd_kafka_assignment_lost(rk));
-                if (coop)
-                        error = rd_kafka_incremental_unassign(rk, l);
-                else
-                        rerr = rd_kafka_assign(rk, NULL);
-        }
-        if (error) {
-                rerr = rd_kafka_error_code(error);
-                rd_kafka_error_destroy(error);
+                rerr = brook__kafka_rebalance(rk, err, l);
         }
         if (rerr)
                 brook__log(&c->log, BROOK_LOG_ERROR, "rebalance.failed",

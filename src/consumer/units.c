@@ -132,22 +132,20 @@ void brook__unit_orphan(brook_consumer_t *c, brook__unit_t *u)
 {
         u->part->unit = NULL;
         u->orphan = 1;
-        u->next = c->orphans;
-        c->orphans = u;
+        brook__list_push(&c->orphans, &u->olink);
 }
 
 void brook__unit_release_orphans(brook_consumer_t *c)
 {
-        brook__unit_t **pp = &c->orphans;
+        brook__link_t *l, *next;
 
-        while (*pp) {
-                brook__unit_t *u = *pp;
+        for (l = c->orphans.next; l != &c->orphans; l = next) {
+                brook__unit_t *u = BROOK__UNIT_O(l);
 
-                if (u->state == BROOK__U_RUNNING || u->dlq_pending > 0) {
-                        pp = &u->next;
+                next = l->next;
+                if (u->state == BROOK__U_RUNNING || u->dlq_pending > 0)
                         continue;
-                }
-                *pp = u->next;
+                brook__list_remove(&u->olink);
                 brook__unit_drop_msgs(c, u);
                 brook__unit_free(u);
         }
@@ -206,6 +204,10 @@ static int part_close(brook_consumer_t *c, brook__part_t *p)
                 p->spare = NULL;
         else if (!(u = calloc(1, sizeof(*u))))
                 return -1;
+        else {
+                brook__list_init(&u->qlink);
+                brook__list_init(&u->olink);
+        }
         if (u->cap < need) {
                 brook_msg_t *m = realloc(u->msgs, need * sizeof(*m));
                 brook_msg_t **v =
@@ -242,7 +244,6 @@ static int part_close(brook_consumer_t *c, brook__part_t *p)
         u->dlq_retries = 0;
         u->orphan = 0;
         u->timeout_reported = 0;
-        u->next = NULL;
         p->unit = u;
         brook__enqueue(c, u);
         return 0;
@@ -263,30 +264,17 @@ void brook__maybe_close(brook_consumer_t *c, brook__part_t *p, int64_t now,
 
 void brook__enqueue(brook_consumer_t *c, brook__unit_t *u)
 {
-        u->next = NULL;
-        if (c->ready_tail)
-                c->ready_tail->next = u;
-        else
-                c->ready_head = u;
-        c->ready_tail = u;
+        brook__list_push(&c->ready, &u->qlink);
 }
 
-/* Remove @p target from the ready queue if it is there. */
-void brook__unqueue(brook_consumer_t *c, brook__unit_t *target)
+/* Take @p u off the ready queue if it is there. Only READY units are
+ * (a RUNNING one's qlink may be in the worker pool's queues, which this
+ * thread must not touch). */
+void brook__unqueue(brook_consumer_t *c, brook__unit_t *u)
 {
-        brook__unit_t **pp = &c->ready_head, *prev = NULL;
-
-        while (*pp) {
-                if (*pp == target) {
-                        *pp = target->next;
-                        if (c->ready_tail == target)
-                                c->ready_tail = prev;
-                        target->next = NULL;
-                        return;
-                }
-                prev = *pp;
-                pp = &(*pp)->next;
-        }
+        (void)c;
+        if (u->state == BROOK__U_READY && brook__list_linked(&u->qlink))
+                brook__list_remove(&u->qlink);
 }
 
 /* ------------------------------------------------------------------ */

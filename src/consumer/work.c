@@ -51,35 +51,28 @@ static void handle_completion(brook_consumer_t *c, brook__unit_t *u)
 
 void brook__work_collect(brook_consumer_t *c)
 {
-        brook__unit_t *u;
+        brook__link_t done, *l;
 
         if (!c->pool)
                 return;
-        u = brook__pool_completions(c->pool);
-        while (u) {
-                brook__unit_t *next = u->next;
-
-                u->next = NULL;
-                handle_completion(c, u);
-                u = next;
-        }
+        brook__list_init(&done);
+        brook__pool_completions(c->pool, &done);
+        while ((l = brook__list_pop(&done)))
+                handle_completion(c, BROOK__UNIT_Q(l));
 }
 
 void brook__work_dispatch(brook_consumer_t *c)
 {
         int64_t now = 0; /* end of the previous batch run here */
 
-        while (c->ready_head && !c->fatal) {
-                brook__unit_t *u = c->ready_head;
+        while (!brook__list_empty(&c->ready) && !c->fatal) {
+                brook__unit_t *u;
 
                 if (c->pool && c->inflight >= c->max_inflight)
                         return;
                 if (atomic_load(&c->stop_req))
                         return; /* not started: left for the next owner */
-                c->ready_head = u->next;
-                if (!c->ready_head)
-                        c->ready_tail = NULL;
-                u->next = NULL;
+                u = BROOK__UNIT_Q(brook__list_pop(&c->ready));
                 brook__prepare_attempt(c, u);
                 u->state = BROOK__U_RUNNING;
                 c->inflight++;
@@ -187,9 +180,11 @@ void brook__work_update_pause(brook_consumer_t *c)
         rd_kafka_topic_partition_list_t *pl = NULL, *rl = NULL;
         int ready_cnt = 0, global;
         brook__unit_t *u;
+        brook__link_t *l;
         size_t i;
 
-        for (u = c->ready_head; u && ready_cnt < c->max_inflight; u = u->next)
+        for (l = c->ready.next; l != &c->ready && ready_cnt < c->max_inflight;
+             l = l->next)
                 ready_cnt++;
         /* Back-pressure with hysteresis: stop fetching when brook holds its
          * byte budget, or (async) when as many batches wait as can run;

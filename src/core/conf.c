@@ -671,17 +671,6 @@ brook_err_t brook__settings_load(brook__settings_t *st,
         return BROOK_OK;
 }
 
-const char *brook__conf_kafka(const brook_conf_t *conf, const char *name)
-{
-        size_t i;
-
-        for (i = 0; i < conf->pass_cnt; i++)
-                if (!strncmp(conf->pass[i].name, "kafka.", 6) &&
-                    !strcmp(conf->pass[i].name + 6, name))
-                        return conf->pass[i].value;
-        return NULL;
-}
-
 brook_err_t brook__conf_foreach(const brook_conf_t *conf, const char *prefix,
                                 brook_err_t (*cb)(const char *name,
                                                   const char *value, void *arg),

@@ -254,7 +254,4 @@ brook_err_t brook__conf_foreach(const brook_conf_t *conf, const char *prefix,
 /* Is a property name a secret (for redaction)? */
 int brook__conf_is_secret(const char *name);
 
-/* The value of a "kafka." key as set (NULL: not set). */
-const char *brook__conf_kafka(const brook_conf_t *conf, const char *name);
-
 #endif /* BROOK__CORE_CONF_H */

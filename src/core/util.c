@@ -3,13 +3,14 @@
  * streams runtime and the stores.
  */
 #include <errno.h>
-#include <ftw.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/core.h"
 #include "core/util.h"
 
 struct brook__chunk_s {
@@ -145,24 +146,6 @@ int brook__mkdirs(const char *path)
         return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag,
-                  struct FTW *ftw)
-{
-        (void)st;
-        (void)flag;
-        (void)ftw;
-        return remove(path) && errno != ENOENT ? -1 : 0;
-}
-
-int brook__rmtree(const char *path)
-{
-        struct stat st;
-
-        if (lstat(path, &st))
-                return errno == ENOENT ? 0 : -1;
-        return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 int brook__split_hostport(const char *s, char *host, size_t hsize, char *port,
                           size_t psize)
 {
@@ -182,4 +165,58 @@ int brook__split_hostport(const char *s, char *host, size_t hsize, char *port,
         }
         snprintf(port, psize, "%s", colon + 1);
         return *port ? 0 : -1;
+}
+
+int brook__cond_init(pthread_cond_t *cv)
+{
+        pthread_condattr_t a;
+        int r;
+
+        if ((r = pthread_condattr_init(&a)))
+                return r;
+        if (!(r = pthread_condattr_setclock(&a, CLOCK_MONOTONIC)))
+                r = pthread_cond_init(cv, &a);
+        pthread_condattr_destroy(&a);
+        return r;
+}
+
+int brook__cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *m,
+                           int64_t deadline_us)
+{
+        struct timespec ts;
+
+        ts.tv_sec = (time_t)(deadline_us / 1000000);
+        ts.tv_nsec = (long)(deadline_us % 1000000) * 1000;
+        return pthread_cond_timedwait(cv, m, &ts);
+}
+
+int brook__resolve(const char *name, const char *value, int socktype,
+                   int passive, const char *example, struct addrinfo **aip,
+                   char *errstr, size_t errstr_size)
+{
+        struct addrinfo hints;
+        char host[256], port[32];
+        int rc;
+
+        *aip = NULL;
+        if (brook__split_hostport(value, host, sizeof(host), port,
+                                  sizeof(port)) ||
+            (!passive && !*host)) {
+                brook__errstr(errstr, errstr_size,
+                              "%s: \"%s\" is not host:port (e.g. %s)", name,
+                              value, example);
+                return -1;
+        }
+        memset(&hints, 0, sizeof(hints));
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = socktype;
+        hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+        if ((rc = getaddrinfo(*host ? host : NULL, port, &hints, aip))) {
+                brook__errstr(errstr, errstr_size,
+                              "%s: cannot resolve \"%s\": %s", name, value,
+                              gai_strerror(rc));
+                *aip = NULL;
+                return -1;
+        }
+        return 0;
 }

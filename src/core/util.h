@@ -9,6 +9,7 @@
 #ifndef BROOK__CORE_UTIL_H
 #define BROOK__CORE_UTIL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -88,13 +89,32 @@ static inline int brook__keycmp(const void *a, size_t alen, const void *b,
         return alen < blen ? -1 : alen > blen ? 1 : 0;
 }
 
+/* A condition variable whose timed waits run on CLOCK_MONOTONIC (a wall
+ * clock step must not stretch or cut a timeout). 0 or an errno. */
+int brook__cond_init(pthread_cond_t *cv);
+
+/* Wait on @p cv (initialised by brook__cond_init(), @p m locked) until
+ * signalled or brook__now_us() reaches @p deadline_us. 0, or ETIMEDOUT. */
+int brook__cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *m,
+                           int64_t deadline_us);
+
 /* Split "host:port", "[v6]:port" or ":port" (empty host); 0 or -1. */
 int brook__split_hostport(const char *s, char *host, size_t hsize, char *port,
                           size_t psize);
 
+struct addrinfo;
+
+/*
+ * Resolve the "host:port" value of property @p name (socket type
+ * @p socktype; @p passive: an address to listen on, where an empty host
+ * means every interface). 0 with *@p aip to free with freeaddrinfo(), or
+ * -1 with @p errstr naming the property (@p example: a valid value).
+ */
+int brook__resolve(const char *name, const char *value, int socktype,
+                   int passive, const char *example, struct addrinfo **aip,
+                   char *errstr, size_t errstr_size);
+
 /* mkdir -p. 0 on success, -1 with errno. */
 int brook__mkdirs(const char *path);
-/* rm -rf (the directory itself too). 0 on success. */
-int brook__rmtree(const char *path);
 
 #endif /* BROOK__CORE_UTIL_H */

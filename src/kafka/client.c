@@ -319,3 +319,34 @@ rd_kafka_t *brook__kafka_new(brook__krole_t role, rd_kafka_conf_t *rkc,
                 rd_kafka_poll_set_consumer(rk);
         return rk;
 }
+
+brook_error_t *brook__kafka_fatal_error(rd_kafka_t *rk)
+{
+        char fs[512];
+        rd_kafka_resp_err_t ferr = rd_kafka_fatal_error(rk, fs, sizeof(fs));
+
+        return brook__error_new(BROOK_ERR_FATAL, 1, 0,
+                                "fatal Kafka error %s: %s",
+                                rd_kafka_err2name(ferr), fs);
+}
+
+rd_kafka_resp_err_t brook__kafka_rebalance(rd_kafka_t *rk,
+                                           rd_kafka_resp_err_t err,
+                                           rd_kafka_topic_partition_list_t *l)
+{
+        int coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+        int assign = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+        rd_kafka_error_t *error = NULL;
+        rd_kafka_resp_err_t rerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+        if (coop)
+                error = assign ? rd_kafka_incremental_assign(rk, l)
+                               : rd_kafka_incremental_unassign(rk, l);
+        else
+                rerr = rd_kafka_assign(rk, assign ? l : NULL);
+        if (error) {
+                rerr = rd_kafka_error_code(error);
+                rd_kafka_error_destroy(error);
+        }
+        return rerr;
+}

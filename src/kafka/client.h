@@ -82,6 +82,20 @@ static inline void *brook__kclient_owner(void *opaque)
         return ((brook__kclient_t *)opaque)->owner;
 }
 
+/* The client's fatal error (after RD_KAFKA_RESP_ERR__FATAL) as a fatal
+ * brook error. */
+brook_error_t *brook__kafka_fatal_error(rd_kafka_t *rk);
+
+/*
+ * Carry out the assignment change a rebalance callback was told about,
+ * with the protocol in use (incremental for COOPERATIVE): assign @p l for
+ * RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS, else revoke it. Returns the error
+ * or RD_KAFKA_RESP_ERR_NO_ERROR.
+ */
+rd_kafka_resp_err_t brook__kafka_rebalance(rd_kafka_t *rk,
+                                           rd_kafka_resp_err_t err,
+                                           rd_kafka_topic_partition_list_t *l);
+
 /*
  * librdkafka's scope of property @p name: 'C' consumer, 'P' producer, '*'
  * both (also for names librdkafka does not list).

@@ -269,13 +269,3 @@ brook_err_t brook__producer_flush(brook__producer_t *p, int timeout_ms,
         }
         return BROOK_OK;
 }
-
-int64_t brook__producer_delivered(const brook__producer_t *p)
-{
-        return p->delivered;
-}
-
-int64_t brook__producer_failed(const brook__producer_t *p)
-{
-        return p->failed;
-}

@@ -86,8 +86,4 @@ void brook__producer_poll(brook__producer_t *p);
 brook_err_t brook__producer_flush(brook__producer_t *p, int timeout_ms,
                                   char *errstr, size_t errstr_size);
 
-/* Messages produced and delivered successfully / failed, since creation. */
-int64_t brook__producer_delivered(const brook__producer_t *p);
-int64_t brook__producer_failed(const brook__producer_t *p);
-
 #endif /* BROOK__KAFKA_PRODUCER_H */

@@ -91,16 +91,6 @@ brook_err_t brook__changelog_log(brook__changelog_t *cl, size_t cnt,
         return err;
 }
 
-const char *brook__changelog_topic(const brook__changelog_t *cl)
-{
-        return cl->topic;
-}
-
-int32_t brook__changelog_partition(const brook__changelog_t *cl)
-{
-        return cl->partition;
-}
-
 int64_t brook__changelog_offset(const brook__changelog_t *cl)
 {
         return cl->offset;
@@ -109,11 +99,6 @@ int64_t brook__changelog_offset(const brook__changelog_t *cl)
 void brook__changelog_set_offset(brook__changelog_t *cl, int64_t offset)
 {
         cl->offset = offset;
-}
-
-int64_t brook__changelog_outstanding(const brook__changelog_t *cl)
-{
-        return cl->outstanding;
 }
 
 int64_t brook__changelog_failed(const brook__changelog_t *cl)

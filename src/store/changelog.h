@@ -28,9 +28,6 @@ brook_err_t brook__changelog_log(brook__changelog_t *cl, size_t cnt,
                                  const void *const *vals, const size_t *vlens,
                                  char *errstr, size_t errstr_size);
 
-const char *brook__changelog_topic(const brook__changelog_t *cl);
-int32_t brook__changelog_partition(const brook__changelog_t *cl);
-
 /*
  * The offset to checkpoint: one past the last delivered record, or what
  * restoration reached (brook__changelog_set_offset()), -1 when unknown.
@@ -38,8 +35,6 @@ int32_t brook__changelog_partition(const brook__changelog_t *cl);
 int64_t brook__changelog_offset(const brook__changelog_t *cl);
 void brook__changelog_set_offset(brook__changelog_t *cl, int64_t offset);
 
-/* Records logged and not yet confirmed; deliveries that failed. */
-int64_t brook__changelog_outstanding(const brook__changelog_t *cl);
 int64_t brook__changelog_failed(const brook__changelog_t *cl);
 
 #endif /* BROOK__STORE_CHANGELOG_H */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,27 +18,30 @@
 #define MAX_FILE    (1 << 20)
 #define MAX_ENTRIES 4096
 
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
+{
+        uint32_t k, c;
+
+        for (k = 0; k < 256; k++) {
+                c = k;
+                for (int j = 0; j < 8; j++)
+                        c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+                crc_table[k] = c;
+        }
+}
+
 uint32_t brook__crc32(uint32_t crc, const void *data, size_t len)
 {
-        static uint32_t table[256];
-        static int init;
         const unsigned char *p = data;
         size_t i;
 
-        if (!__atomic_load_n(&init, __ATOMIC_ACQUIRE)) {
-                uint32_t k, c;
-
-                for (k = 0; k < 256; k++) {
-                        c = k;
-                        for (int j = 0; j < 8; j++)
-                                c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-                        table[k] = c;
-                }
-                __atomic_store_n(&init, 1, __ATOMIC_RELEASE);
-        }
+        pthread_once(&crc_once, crc_init);
         crc = ~crc;
         for (i = 0; i < len; i++)
-                crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+                crc = crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
         return ~crc;
 }
 

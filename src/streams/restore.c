@@ -457,7 +457,7 @@ static brook_err_t apply(brook__sthread_t *th, rd_kafka_message_t **m,
         }
         ts->position = m[cnt - 1]->offset + 1;
         ts->restored += (int64_t)n;
-        __atomic_add_fetch(&s->counters.restored, (int64_t)n, __ATOMIC_RELAXED);
+        BROOK__COUNT(s->counters.restored, n);
         if (s->restore_batch)
                 s->restore_batch(ts->def->name, ts->changelog, t->partition,
                                  m[cnt - 1]->offset, n, s->restore_opaque);

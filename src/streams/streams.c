@@ -46,7 +46,7 @@ void brook__streams_set_fatal(brook_streams_t *s, brook_error_t *err)
                 err = NULL;
         }
         pthread_mutex_unlock(&s->lock);
-        __atomic_store_n(&s->stop, 1, __ATOMIC_SEQ_CST);
+        atomic_store(&s->stop, 1);
         if (!err)
                 brook__log(
                     &s->log, BROOK_LOG_ERROR, "streams.fatal",
@@ -58,7 +58,7 @@ void brook__streams_set_fatal(brook_streams_t *s, brook_error_t *err)
 
 static int stopping(const brook_streams_t *s)
 {
-        return __atomic_load_n(&s->stop, __ATOMIC_SEQ_CST);
+        return atomic_load(&((brook_streams_t *)s)->stop);
 }
 
 /* ------------------------------------------------------------------ */
@@ -111,7 +111,7 @@ static void task_close(brook__sthread_t *th, size_t i, int dirty)
         th->tasks[i] = th->tasks[--th->ntasks];
         th->restore_dirty = 1;
         if (was_running)
-                __atomic_sub_fetch(&s->counters.running, 1, __ATOMIC_RELAXED);
+                BROOK__COUNT(s->counters.running, -1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -225,8 +225,7 @@ static void commit_cycle(brook__sthread_t *th)
                                 if (p)
                                         p->committed = l->elems[i].offset;
                         }
-                        __atomic_add_fetch(&s->counters.commits, 1,
-                                           __ATOMIC_RELAXED);
+                        BROOK__COUNT(s->counters.commits, 1);
                 }
         }
         rd_kafka_topic_partition_list_destroy(l);
@@ -405,34 +404,21 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *l, void *opaque)
 {
         brook__sthread_t *th = brook__kclient_owner(opaque);
-        int coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
-        rd_kafka_error_t *error = NULL;
-        rd_kafka_resp_err_t rerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+        rd_kafka_resp_err_t rerr;
 
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
                 rd_kafka_topic_partition_list_t *pause;
 
                 parts_assign(th, l);
                 pause = start_assigned(th, l);
-                if (coop)
-                        error = rd_kafka_incremental_assign(rk, l);
-                else
-                        rerr = rd_kafka_assign(rk, l);
                 /* Nothing is fetched for a task before its stores are
                  * restored. */
-                if (!error && !rerr && pause->cnt)
+                if (!(rerr = brook__kafka_rebalance(rk, err, l)) && pause->cnt)
                         rd_kafka_pause_partitions(rk, pause);
                 rd_kafka_topic_partition_list_destroy(pause);
         } else {
                 parts_revoke(th, l, rd_kafka_assignment_lost(rk));
-                if (coop)
-                        error = rd_kafka_incremental_unassign(rk, l);
-                else
-                        rerr = rd_kafka_assign(rk, NULL);
-        }
-        if (error) {
-                rerr = rd_kafka_error_code(error);
-                rd_kafka_error_destroy(error);
+                rerr = brook__kafka_rebalance(rk, err, l);
         }
         if (rerr)
                 brook__log(&th->log, BROOK_LOG_ERROR, "rebalance.failed",
@@ -508,7 +494,7 @@ static void task_ready(brook__sthread_t *th, brook__task_t *t, resume_set_t *rs)
                     th->s, brook__error_new(BROOK_ERR_HANDLER, 1, 0, "%s", es));
                 return;
         }
-        __atomic_add_fetch(&th->s->counters.running, 1, __ATOMIC_RELAXED);
+        BROOK__COUNT(th->s->counters.running, 1);
         if (rs)
                 resume_add(rs, t);
         brook__log(&th->log, BROOK_LOG_INFO, "task.running", "task=%s", t->id);
@@ -602,47 +588,10 @@ static void consume_error(brook__sthread_t *th, rd_kafka_message_t *m)
         }
 }
 
-/* Put the polled messages in per-partition groups (order preserved). */
-static int group_msgs(brook__sthread_t *th, rd_kafka_message_t **msgs, size_t n)
+/* A polled error instead of a record (brook__group_msgs()). */
+static void consume_error_cb(void *arg, rd_kafka_message_t *m)
 {
-        size_t i, g;
-
-        for (g = 0; g < th->ngroups; g++)
-                th->groups[g].msgs.cnt = 0;
-        th->ngroups = 0;
-        for (i = 0; i < n; i++) {
-                rd_kafka_message_t *m = msgs[i];
-
-                if (m->err) {
-                        consume_error(th, m);
-                        rd_kafka_message_destroy(m);
-                        continue;
-                }
-                for (g = 0; g < th->ngroups; g++)
-                        if (th->groups[g].rkt == m->rkt &&
-                            th->groups[g].partition == m->partition)
-                                break;
-                if (g == th->ngroups) {
-                        if (g == th->groups_cap) {
-                                size_t cap = g ? g * 2 : 16;
-                                brook__group_t *v =
-                                    realloc(th->groups, cap * sizeof(*v));
-
-                                if (!v)
-                                        return -1;
-                                memset(v + g, 0, (cap - g) * sizeof(*v));
-                                th->groups = v;
-                                th->groups_cap = cap;
-                        }
-                        th->groups[g].rkt = m->rkt;
-                        th->groups[g].partition = m->partition;
-                        th->groups[g].msgs.cnt = 0;
-                        th->ngroups++;
-                }
-                if (brook__ptrvec_push(&th->groups[g].msgs, m))
-                        return -1;
-        }
-        return 0;
+        consume_error(arg, m);
 }
 
 static void destroy_msgs(void **v, size_t n)
@@ -679,8 +628,8 @@ static void process_groups(brook__sthread_t *th)
 {
         size_t g;
 
-        for (g = 0; g < th->ngroups; g++) {
-                brook__group_t *gr = &th->groups[g];
+        for (g = 0; g < th->groups.cnt; g++) {
+                brook__group_t *gr = &th->groups.v[g];
                 rd_kafka_message_t **m = (rd_kafka_message_t **)gr->msgs.v;
                 size_t n = gr->msgs.cnt;
                 brook__tpart_t *p;
@@ -801,16 +750,12 @@ static void loop_once(brook__sthread_t *th)
                 return;
         }
         if (n > 0) {
-                if (group_msgs(th, th->msgs, (size_t)n)) {
+                if (brook__group_msgs(&th->groups, th->msgs, (size_t)n,
+                                      consume_error_cb, th)) {
                         brook__streams_set_fatal(
                             s, brook__error_new(BROOK_ERR_NO_MEM, 1, 0,
                                                 "out of memory grouping "
                                                 "records"));
-                        for (i = 0; i < th->ngroups; i++) {
-                                destroy_msgs(th->groups[i].msgs.v,
-                                             th->groups[i].msgs.cnt);
-                                th->groups[i].msgs.cnt = 0;
-                        }
                         return;
                 }
                 process_groups(th);
@@ -860,17 +805,11 @@ static void thread_shutdown(brook__sthread_t *th)
 static void on_error(void *owner, rd_kafka_t *rk, int err, const char *reason)
 {
         brook__sthread_t *th = owner;
-        char rq[600], fs[512];
+        char rq[600];
 
         brook__logq(rq, sizeof(rq), reason);
         if (err == RD_KAFKA_RESP_ERR__FATAL) {
-                rd_kafka_resp_err_t ferr =
-                    rd_kafka_fatal_error(rk, fs, sizeof(fs));
-
-                brook__streams_set_fatal(
-                    th->s, brook__error_new(BROOK_ERR_FATAL, 1, 0,
-                                            "fatal Kafka error %s: %s",
-                                            rd_kafka_err2name(ferr), fs));
+                brook__streams_set_fatal(th->s, brook__kafka_fatal_error(rk));
                 return;
         }
         brook__log(&th->log, BROOK_LOG_WARN, "kafka.error",
@@ -931,7 +870,7 @@ static void sink_dr(brook__dr_tracker_t *t, const rd_kafka_message_t *rkm)
         brook__counting_tracker_t *ct = (brook__counting_tracker_t *)t;
 
         if (!rkm->err)
-                __atomic_add_fetch(ct->counter, 1, __ATOMIC_RELAXED);
+                atomic_fetch_add_explicit(ct->counter, 1, memory_order_relaxed);
 }
 
 /* An integer property of the consumer's effective configuration, 0 when
@@ -1014,23 +953,19 @@ static brook_err_t thread_init(brook__sthread_t *th, char *errstr,
 
 static void thread_free(brook__sthread_t *th)
 {
-        size_t i;
-
+        /* Messages first: they hold references into their client. */
+        brook__groups_free(&th->groups);
         brook__restore_close(th);
         if (th->q)
                 rd_kafka_queue_destroy(th->q);
         if (th->rk)
                 rd_kafka_destroy(th->rk);
         brook__producer_destroy(th->prod);
-        for (i = 0; i < th->groups_cap; i++)
-                brook__ptrvec_free(&th->groups[i].msgs);
-        free(th->groups);
         free(th->tasks);
         free(th->msgs);
         th->q = NULL;
         th->rk = NULL;
         th->prod = NULL;
-        th->groups = NULL;
         th->tasks = NULL;
         th->msgs = NULL;
 }
@@ -1093,7 +1028,7 @@ brook_streams_t *brook_streams_new(brook_topology_t *topology,
                 return NULL;
         }
         pthread_mutex_init(&s->lock, NULL);
-        pthread_cond_init(&s->cond, NULL);
+        brook__cond_init(&s->cond);
         s->topo = topology;
         topology->in_use = 1;
         st = &s->st;
@@ -1231,30 +1166,21 @@ brook_error_t *brook_streams_start(brook_streams_t *s)
 void brook_streams_stop(brook_streams_t *s)
 {
         if (s)
-                __atomic_store_n(&s->stop, 1, __ATOMIC_SEQ_CST);
+                atomic_store(&s->stop, 1);
 }
 
 int brook_streams_wait(brook_streams_t *s, int timeout_ms)
 {
-        struct timespec ts;
+        int64_t deadline = brook__now_us() + (int64_t)timeout_ms * 1000;
         int done;
 
         if (!s || !s->started)
                 return 1;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        if (timeout_ms >= 0) {
-                ts.tv_sec += timeout_ms / 1000;
-                ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-                if (ts.tv_nsec >= 1000000000) {
-                        ts.tv_sec++;
-                        ts.tv_nsec -= 1000000000;
-                }
-        }
         pthread_mutex_lock(&s->lock);
         while (s->threads_done < s->nthreads) {
                 if (timeout_ms < 0)
                         pthread_cond_wait(&s->cond, &s->lock);
-                else if (pthread_cond_timedwait(&s->cond, &s->lock, &ts))
+                else if (brook__cond_wait_until(&s->cond, &s->lock, deadline))
                         break;
         }
         done = s->threads_done >= s->nthreads;
@@ -1284,9 +1210,9 @@ brook_error_t *brook_streams_close(brook_streams_t *s)
                 brook__tel_flush(s->tel); /* last StatsD send, summary */
         brook__log(&s->log, BROOK_LOG_INFO, "streams.closed",
                    "processed=%lld batches=%lld commits=%lld error=%s",
-                   (long long)s->counters.processed,
-                   (long long)s->counters.batches,
-                   (long long)s->counters.commits,
+                   (long long)atomic_load(&s->counters.processed),
+                   (long long)atomic_load(&s->counters.batches),
+                   (long long)atomic_load(&s->counters.commits),
                    err ? brook_err2name(brook_error_code(err)) : "none");
         return err;
 }
@@ -1341,9 +1267,9 @@ int64_t brook_streams_metric(const brook_streams_t *s, const char *name)
                 return -1;
         for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
                 if (!strcmp(m[i].name, name))
-                        return __atomic_load_n(
-                            (const int64_t *)((const char *)&s->counters +
-                                              m[i].off),
-                            __ATOMIC_RELAXED);
+                        return atomic_load_explicit(
+                            (_Atomic int64_t *)((char *)&s->counters +
+                                                m[i].off),
+                            memory_order_relaxed);
         return -1;
 }

@@ -15,21 +15,15 @@
 
 #include <pthread.h>
 
+#include "streams/group.h"
 #include "streams/task.h"
 #include "telemetry/telemetry.h"
 
 typedef struct brook__sthread_s brook__sthread_t;
 
-/* A group of consumed messages of one partition, in offset order. */
-typedef struct brook__group_s {
-        rd_kafka_topic_t *rkt;
-        int32_t partition;
-        brook__ptrvec_t msgs;
-} brook__group_t;
-
 typedef struct brook__counting_tracker_s {
         brook__dr_tracker_t t; /* first */
-        int64_t *counter;
+        _Atomic int64_t *counter;
 } brook__counting_tracker_t;
 
 struct brook__sthread_s {
@@ -65,8 +59,7 @@ struct brook__sthread_s {
         int dirty;     /* processed since the last commit */
         int no_commit; /* a delivery failed: never commit again */
         rd_kafka_message_t **msgs;
-        brook__group_t *groups;
-        size_t ngroups, groups_cap;
+        brook__groups_t groups; /* the last poll's records by partition */
 };
 
 struct brook_streams_s {
@@ -90,7 +83,7 @@ struct brook_streams_s {
         int32_t *sub_parts;  /* per sub-topology */
         brook__sthread_t *threads;
         int started, closed;
-        int stop; /* atomic: set by stop(), fatal errors */
+        atomic_int stop; /* set by stop(), fatal errors */
         /* lock guards fatal and threads_done */
         pthread_mutex_t lock;
         pthread_cond_t cond;

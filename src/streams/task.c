@@ -427,8 +427,7 @@ void brook__task_fail_record(brook__task_t *t, int node, brook_record_t *rec,
                                            (long long)src->offset, es);
                                 return;
                         }
-                        __atomic_add_fetch(&env->counters->dead_lettered, 1,
-                                           __ATOMIC_RELAXED);
+                        BROOK__COUNT(env->counters->dead_lettered, 1);
                         brook__log(
                             env->log, BROOK_LOG_WARN, "record.dead_lettered",
                             "task=%s node=%s topic=%s partition=%d "
@@ -440,8 +439,7 @@ void brook__task_fail_record(brook__task_t *t, int node, brook_record_t *rec,
                 /* A punctuator's record has no origin to dead-letter. */
                 /* fall through */
         default:
-                __atomic_add_fetch(&env->counters->skipped, 1,
-                                   __ATOMIC_RELAXED);
+                BROOK__COUNT(env->counters->skipped, 1);
                 brook__log(env->log, BROOK_LOG_WARN, "record.skipped",
                            "task=%s node=%s topic=%s partition=%d "
                            "offset=%lld reason=%s",
@@ -810,9 +808,8 @@ brook_err_t brook__task_process(brook__task_t *t, brook__tpart_t *part,
         if (t->fatal)
                 return brook_error_code(t->fatal);
         part->next = msgs[cnt - 1]->offset + 1;
-        __atomic_add_fetch(&t->env->counters->processed, (int64_t)cnt,
-                           __ATOMIC_RELAXED);
-        __atomic_add_fetch(&t->env->counters->batches, 1, __ATOMIC_RELAXED);
+        BROOK__COUNT(t->env->counters->processed, cnt);
+        BROOK__COUNT(t->env->counters->batches, 1);
         punctuate_stream(t);
         return t->fatal ? brook_error_code(t->fatal) : BROOK_OK;
 }

@@ -18,6 +18,8 @@
 #ifndef BROOK__STREAMS_TASK_H
 #define BROOK__STREAMS_TASK_H
 
+#include <stdatomic.h>
+
 #include <librdkafka/rdkafka.h>
 
 #include "core/log.h"
@@ -28,17 +30,22 @@
 
 typedef struct brook__task_s brook__task_t;
 
-/* Counters shared by the threads of a runtime (atomics). */
+/* Counters shared by the threads of a runtime (relaxed atomics: they
+ * are statistics, nothing is ordered by them). */
 typedef struct brook__counters_s {
-        int64_t processed;
-        int64_t batches;
-        int64_t produced;
-        int64_t skipped;
-        int64_t dead_lettered;
-        int64_t restored;
-        int64_t commits;
-        int64_t running;
+        _Atomic int64_t processed;
+        _Atomic int64_t batches;
+        _Atomic int64_t produced;
+        _Atomic int64_t skipped;
+        _Atomic int64_t dead_lettered;
+        _Atomic int64_t restored;
+        _Atomic int64_t commits;
+        _Atomic int64_t running;
 } brook__counters_t;
+
+/* Add @p n to counter @p c. */
+#define BROOK__COUNT(c, n)                                                     \
+        atomic_fetch_add_explicit(&(c), (int64_t)(n), memory_order_relaxed)
 
 /* What a task needs from its stream thread. */
 typedef struct brook__env_s {

@@ -27,7 +27,7 @@ brook_processor_t *brook_processor_new(void)
 
 static void ref_release(brook__opaque_ref_t *ref)
 {
-        if (!ref || __atomic_sub_fetch(&ref->refcnt, 1, __ATOMIC_ACQ_REL))
+        if (!ref || atomic_fetch_sub(&ref->refcnt, 1) > 1)
                 return;
         if (ref->free_fn)
                 ref->free_fn(ref->opaque);
@@ -74,7 +74,7 @@ void brook_processor_set_opaque(brook_processor_t *p, void *opaque,
                 return;
         ref->opaque = opaque;
         ref->free_fn = free_fn;
-        ref->refcnt = 1;
+        atomic_init(&ref->refcnt, 1);
         ref_release(p->ref);
         p->ref = ref;
 }
@@ -294,7 +294,7 @@ brook_err_t brook_topology_add_processor(brook_topology_t *t, const char *name,
         }
         n->proc = *proc;
         if (n->proc.ref)
-                __atomic_add_fetch(&n->proc.ref->refcnt, 1, __ATOMIC_ACQ_REL);
+                atomic_fetch_add(&n->proc.ref->refcnt, 1);
         return push_node(t, n, errstr, errstr_size);
 }
 

@@ -8,9 +8,10 @@
 #ifndef BROOK__STREAMS_TOPOLOGY_H
 #define BROOK__STREAMS_TOPOLOGY_H
 
+#include <stdatomic.h>
+
 #include "brook/streams.h"
 #include "core/core.h"
-#include "brook/streams.h"
 #include "streams/serde.h"
 
 typedef enum {
@@ -23,7 +24,7 @@ typedef enum {
 typedef struct brook__opaque_ref_s {
         void *opaque;
         brook_opaque_free_fn *free_fn;
-        int refcnt; /* atomic */
+        atomic_int refcnt;
 } brook__opaque_ref_t;
 
 struct brook_processor_s {

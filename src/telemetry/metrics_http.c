@@ -88,31 +88,17 @@ brook__http_t *brook__http_new(brook__tel_t *tel, const char *listen,
                                char *errstr, size_t errstr_size)
 {
         brook__http_t *h;
-        struct addrinfo hints, *ai = NULL;
+        struct addrinfo *ai;
         char host[256], port[32];
         const union MHD_DaemonInfo *info;
-        int rc;
         unsigned flags =
             MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
 
-        if (brook__split_hostport(listen, host, sizeof(host), port,
-                                  sizeof(port))) {
-                brook__errstr(errstr, errstr_size,
-                              "metrics.listen: \"%s\" is not host:port "
-                              "(e.g. 127.0.0.1:9464, [::1]:9464, :9464)",
-                              listen);
+        if (brook__resolve("metrics.listen", listen, SOCK_STREAM, 1,
+                           "127.0.0.1:9464, [::1]:9464, :9464", &ai, errstr,
+                           errstr_size))
                 return NULL;
-        }
-        memset(&hints, 0, sizeof(hints));
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_socktype = SOCK_STREAM;
-        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-        if ((rc = getaddrinfo(*host ? host : NULL, port, &hints, &ai))) {
-                brook__errstr(errstr, errstr_size,
-                              "metrics.listen: cannot resolve \"%s\": %s",
-                              listen, gai_strerror(rc));
-                return NULL;
-        }
+        brook__split_hostport(listen, host, sizeof(host), port, sizeof(port));
         if (!(h = calloc(1, sizeof(*h)))) {
                 freeaddrinfo(ai);
                 brook__errstr(errstr, errstr_size, "out of memory");

@@ -56,30 +56,11 @@ brook__statsd_t *brook__statsd_new(const char *address, const char *tags,
                                    char *errstr, size_t errstr_size)
 {
         brook__statsd_t *s;
-        struct addrinfo hints, *ai = NULL, *a;
-        char host[256], port[32];
-        int rc;
+        struct addrinfo *ai, *a;
 
-        if (brook__split_hostport(address, host, sizeof(host), port,
-                                  sizeof(port)) ||
-            !*host) {
-                brook__errstr(errstr, errstr_size,
-                              "metrics.statsd.address: \"%s\" is not "
-                              "host:port (e.g. 127.0.0.1:8125)",
-                              address);
+        if (brook__resolve("metrics.statsd.address", address, SOCK_DGRAM, 0,
+                           "127.0.0.1:8125", &ai, errstr, errstr_size))
                 return NULL;
-        }
-        memset(&hints, 0, sizeof(hints));
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_socktype = SOCK_DGRAM;
-        hints.ai_flags = AI_NUMERICSERV;
-        if ((rc = getaddrinfo(host, port, &hints, &ai))) {
-                brook__errstr(errstr, errstr_size,
-                              "metrics.statsd.address: cannot resolve "
-                              "\"%s\": %s",
-                              address, gai_strerror(rc));
-                return NULL;
-        }
         if (!(s = calloc(1, sizeof(*s)))) {
                 freeaddrinfo(ai);
                 brook__errstr(errstr, errstr_size, "out of memory");
