@@ -636,9 +636,16 @@ brook_err_t brook__settings_load(brook__settings_t *st,
                                     errstr, errstr_size,
                                     "%s: not read by %s; it is read by %s "
                                     "(remove it from this configuration, or "
-                                    "use one configuration per component)",
+                                    "use one configuration per component)%s",
                                     p->name, brook__comp_name(comp),
-                                    readers(p->flags, who, sizeof(who)));
+                                    readers(p->flags, who, sizeof(who)),
+                                    i == BROOK__P_GROUP_ID
+                                        ? "; the streams runtime's group is "
+                                          "application.id"
+                                    : i == BROOK__P_APPLICATION_ID
+                                        ? "; the batch consumer's group is "
+                                          "group.id"
+                                        : "");
                                 return BROOK_ERR_CONF_INVALID;
                         }
                         continue;

@@ -18,7 +18,7 @@ typedef struct brook__link_s {
 
 /* The element that contains @p link as its @p member. */
 #define BROOK__CONTAINER(link, type, member)                                   \
-        ((type *)(void *)((char *)(link) - offsetof(type, member)))
+        ((type *)(void *)((char *)(link)-offsetof(type, member)))
 
 /* A head, or an element's link, in no list. */
 static inline void brook__list_init(brook__link_t *l)

@@ -1,4 +1,5 @@
-// BROOK_TEST_LINK_OPTIONS: -Wl,--wrap=realloc -Wl,--wrap=rd_kafka_message_destroy
+// BROOK_TEST_LINK_OPTIONS: -Wl,--wrap=realloc
+// -Wl,--wrap=rd_kafka_message_destroy
 /*
  * 3108: grouping a poll's records by partition never leaks them when
  * memory runs out. Real librdkafka messages (20, from two partitions of
@@ -115,11 +116,11 @@ static void run(const char *bootstraps, const char *topic, int fail,
                         TEST_ASSERT(g.v[i].msgs.cnt == 10, "%zu in group %zu",
                                     g.v[i].msgs.cnt, i);
                         for (j = 0; j < 10; j++)
-                                TEST_ASSERT(m[j]->partition ==
-                                                    g.v[i].partition &&
-                                                (j == 0 || m[j]->offset >
-                                                               m[j - 1]->offset),
-                                            "order in group %zu", i);
+                                TEST_ASSERT(
+                                    m[j]->partition == g.v[i].partition &&
+                                        (j == 0 ||
+                                         m[j]->offset > m[j - 1]->offset),
+                                    "order in group %zu", i);
                 }
                 brook__groups_free(&g);
                 TEST_ASSERT(destroyed == 20, "freed %d", destroyed);
