@@ -35,8 +35,10 @@
  *                       callback, right after its --dead-letters line: a
  *                       crash between the dead-letter write and the commit
  *
- * Exit status: 0 after a clean stop, 3 when run() returned an error (its
- * message on stderr), 2 on bad arguments.
+ * Exit status: 0 after a clean stop; 3 when brook refused the
+ * configuration (when set, or when the consumer was created), could not
+ * subscribe, or run() returned an error (the message on stderr); 2 on bad
+ * arguments of this program.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -479,7 +481,7 @@ int main(int argc, char **argv)
                         if (brook_conf_set(conf, name, eq + 1, es,
                                            sizeof(es))) {
                                 fprintf(stderr, "brook-testconsumer: %s\n", es);
-                                return 2;
+                                return 3;
                         }
                 } else if (!strcmp(a, "--fail") || !strcmp(a, "--fail-batch")) {
                         fail_t *f = &g.fail[g.nfail];
@@ -526,7 +528,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "brook-testconsumer: %s\n", es);
                 brook_handlers_destroy(h);
                 brook_conf_destroy(conf);
-                return 2;
+                return 3;
         }
         tcopy = strdup(topics_arg);
         for (tok = strtok_r(tcopy, ",", &save); tok && ntopics < 64;

@@ -26,8 +26,8 @@ static char logs[16384];
 static size_t logs_len;
 static pthread_mutex_t logs_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void on_log(brook_log_level_t level, const char *event,
-                   const char *line, void *opaque)
+static void on_log(brook_log_level_t level, const char *event, const char *line,
+                   void *opaque)
 {
         size_t n = strlen(line);
 
@@ -200,12 +200,11 @@ int main(void)
                    BROOK_ERR_CONF_INVALID, "read_committed", NULL);
         expect_set("kafka.enable.idempotence", "false", BROOK_ERR_CONF_INVALID,
                    "idempotent", NULL);
-        expect_set("kafka.acks", "1", BROOK_ERR_CONF_INVALID, "acks=all",
-                   NULL);
+        expect_set("kafka.acks", "1", BROOK_ERR_CONF_INVALID, "acks=all", NULL);
         expect_set("kafka.request.required.acks", "1", BROOK_ERR_CONF_INVALID,
                    "acks=all", NULL);
-        expect_set("kafka.enable.partition.eof", "true",
-                   BROOK_ERR_CONF_INVALID, "brook sets it", NULL);
+        expect_set("kafka.enable.partition.eof", "true", BROOK_ERR_CONF_INVALID,
+                   "brook sets it", NULL);
         expect_set("kafka.linger.ms", "5", BROOK_OK, NULL, NULL);
         expect_streams("kafka.partition.assignment.strategy",
                        "cooperative-sticky", "range assignor");
