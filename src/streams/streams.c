@@ -1,28 +1,16 @@
 /*
- * streams/streams.c: the streams runtime: stream threads, their poll loop,
- * rebalances and the commit cycle.
+ * streams/streams.c: the streams runtime: its public API, the stream
+ * threads and their poll loop.
  *
- * Poll loop of a stream thread: advance tasks that are starting (lock,
- * open stores, restore), poll up to streams.batch.max.records records,
- * group them by (topic, partition) in offset order and give each group to
- * its task as one batch, run wall-clock punctuators, serve delivery
- * reports, and every commit.interval.ms run the commit cycle:
- *
- *   0. flush the record caches: the latest value per key goes to the
- *      stores and (one produce batch per store) the changelogs; flush
- *      listeners forward it downstream, where sinks produce it;
- *   1. flush the producer: every sink record, changelog record and dead
- *      letter produced so far is acknowledged (any failure: stop without
- *      committing, ever again in this run);
- *   2. flush the stores (RocksDB memtables);
- *   3. commit the offsets of the finished batches, synchronously;
- *   4. write the tasks' checkpoints (atomically).
+ * Poll loop of a stream thread: advance tasks that are starting
+ * (streams/tasks.c: lock, open stores, restore), poll up to
+ * streams.batch.max.records records, group them by (topic, partition) in
+ * offset order (streams/group.c) and give each group to its task as one
+ * batch, run wall-clock punctuators, serve delivery reports, and every
+ * commit.interval.ms run the commit cycle (streams/commit.c).
  *
  * Rebalances use the eager range assignor, so a sub-topology's
- * co-partitioned topics move together. On revocation the commit cycle runs
- * and the tasks close; on assignment tasks are created with their
- * partitions paused until their stores are restored; a partition that
- * delivered records before the pause took effect is sought back.
+ * co-partitioned topics move together (streams/tasks.c).
  */
 #include <ctype.h>
 #include <stddef.h>
@@ -56,505 +44,9 @@ void brook__streams_set_fatal(brook_streams_t *s, brook_error_t *err)
         brook_error_destroy(err);
 }
 
-static int stopping(const brook_streams_t *s)
+int brook__streams_stopping(const brook_streams_t *s)
 {
         return atomic_load(&((brook_streams_t *)s)->stop);
-}
-
-/* ------------------------------------------------------------------ */
-/* tasks of a thread                                                   */
-
-static brook__task_t *task_find(brook__sthread_t *th, int sub,
-                                int32_t partition)
-{
-        size_t i;
-
-        for (i = 0; i < th->ntasks; i++)
-                if (th->tasks[i]->sub == sub &&
-                    th->tasks[i]->partition == partition)
-                        return th->tasks[i];
-        return NULL;
-}
-
-static brook__tpart_t *part_find(brook__sthread_t *th, const char *topic,
-                                 int32_t partition, brook__task_t **tp)
-{
-        size_t i;
-
-        for (i = 0; i < th->ntasks; i++) {
-                brook__tpart_t *p =
-                    brook__task_part(th->tasks[i], topic, partition);
-
-                if (p) {
-                        *tp = th->tasks[i];
-                        return p;
-                }
-        }
-        return NULL;
-}
-
-static void task_close(brook__sthread_t *th, size_t i, int dirty)
-{
-        brook__task_t *t = th->tasks[i];
-        brook_streams_t *s = th->s;
-        int was_running = t->state == BROOK__TASK_RUNNING;
-
-        if (dirty)
-                brook__task_drop_checkpoint(t);
-        if (t->fatal) {
-                brook__streams_set_fatal(s, t->fatal);
-                t->fatal = NULL;
-        }
-        brook__log(&th->log, BROOK_LOG_INFO, "task.closed", "task=%s dirty=%s",
-                   t->id, dirty ? "true" : "false");
-        brook__task_destroy(t);
-        th->tasks[i] = th->tasks[--th->ntasks];
-        th->restore_dirty = 1;
-        if (was_running)
-                BROOK__COUNT(s->counters.running, -1);
-}
-
-/* ------------------------------------------------------------------ */
-/* commit cycle                                                        */
-
-static void commit_cycle(brook__sthread_t *th)
-{
-        brook_streams_t *s = th->s;
-        rd_kafka_topic_partition_list_t *l;
-        rd_kafka_resp_err_t rerr;
-        char es[600];
-        brook_err_t err;
-        size_t i, j;
-        int64_t t0 = brook__now_us();
-        int committed = 1;
-
-        th->last_commit_us = t0;
-        if (th->no_commit)
-                return;
-        /* 0. record caches: nothing may be committed whose store,
-         * changelog or output writes still sit in a cache */
-        for (i = 0; i < th->ntasks; i++) {
-                brook__task_t *t = th->tasks[i];
-
-                if (t->state != BROOK__TASK_RUNNING)
-                        continue;
-                if ((err = brook__task_flush_caches(t, es, sizeof(es)))) {
-                        th->no_commit = 1;
-                        if (t->fatal) {
-                                brook__streams_set_fatal(s, t->fatal);
-                                t->fatal = NULL;
-                        } else {
-                                brook__streams_set_fatal(
-                                    s, brook__error_new(err, 1, 0, "%s", es));
-                        }
-                        return;
-                }
-        }
-        /* 1. everything produced is acknowledged */
-        err = brook__producer_flush(th->prod, s->shutdown_timeout_ms, es,
-                                    sizeof(es));
-        if (err == BROOK_ERR_TIMED_OUT) {
-                brook__log(&th->log, BROOK_LOG_WARN, "commit.delayed",
-                           "reason=%s", es);
-                return;
-        }
-        for (i = 0; !err && i < th->ntasks; i++)
-                if (brook__task_changelog_failed(th->tasks[i])) {
-                        snprintf(es, sizeof(es),
-                                 "task %s: a changelog write failed",
-                                 th->tasks[i]->id);
-                        err = BROOK_ERR_KAFKA;
-                }
-        if (err) {
-                th->no_commit = 1;
-                brook__streams_set_fatal(
-                    s, brook__error_new(err, 1, 0,
-                                        "%s; offsets are not committed past "
-                                        "the records whose output may be "
-                                        "missing",
-                                        es));
-                return;
-        }
-        /* 2. stores */
-        for (i = 0; i < th->ntasks; i++) {
-                brook__task_t *t = th->tasks[i];
-
-                if (t->state != BROOK__TASK_RUNNING)
-                        continue;
-                if ((err = brook__task_flush_stores(t, es, sizeof(es)))) {
-                        th->no_commit = 1;
-                        brook__streams_set_fatal(
-                            s, brook__error_new(err, 1, 0, "%s", es));
-                        return;
-                }
-        }
-        /* 3. offsets */
-        l = rd_kafka_topic_partition_list_new(8);
-        for (i = 0; i < th->ntasks; i++) {
-                brook__task_t *t = th->tasks[i];
-
-                if (t->state != BROOK__TASK_RUNNING)
-                        continue;
-                for (j = 0; j < t->part_cnt; j++) {
-                        brook__tpart_t *p = &t->parts[j];
-
-                        if (p->assigned && p->next >= 0 &&
-                            p->next != p->committed)
-                                rd_kafka_topic_partition_list_add(l, p->topic,
-                                                                  p->partition)
-                                    ->offset = p->next;
-                }
-        }
-        if (l->cnt) {
-                rerr = rd_kafka_commit(th->rk, l, 0);
-                for (i = 0; !rerr && i < (size_t)l->cnt; i++)
-                        if (l->elems[i].err)
-                                rerr = l->elems[i].err;
-                if (rerr) {
-                        brook__log(&th->log, BROOK_LOG_WARN, "commit.failed",
-                                   "error=%s partitions=%d next=retry",
-                                   rd_kafka_err2name(rerr), l->cnt);
-                        committed = 0;
-                } else {
-                        for (i = 0; i < (size_t)l->cnt; i++) {
-                                brook__task_t *t;
-                                brook__tpart_t *p =
-                                    part_find(th, l->elems[i].topic,
-                                              l->elems[i].partition, &t);
-
-                                if (p)
-                                        p->committed = l->elems[i].offset;
-                        }
-                        BROOK__COUNT(s->counters.commits, 1);
-                }
-        }
-        rd_kafka_topic_partition_list_destroy(l);
-        /* 4. checkpoints */
-        for (i = 0; i < th->ntasks; i++) {
-                brook__task_t *t = th->tasks[i];
-
-                if (t->state == BROOK__TASK_RUNNING &&
-                    (err = brook__task_checkpoint(t, es, sizeof(es))))
-                        brook__log(&th->log, BROOK_LOG_WARN,
-                                   "checkpoint.failed", "task=%s error=%s",
-                                   t->id, es);
-        }
-        if (committed)
-                th->dirty = 0; /* else the next cycle tries again */
-        if (committed && brook__tel_active(s->tel)) {
-                for (i = 0; i < th->ntasks; i++) {
-                        const char *mk[] = {"duration_ns"}, *dk[] = {"task"};
-                        const char *dv[] = {th->tasks[i]->id};
-                        int64_t mv[] = {(brook__now_us() - t0) * 1000};
-
-                        if (th->tasks[i]->state == BROOK__TASK_RUNNING)
-                                brook__tel_emit(s->tel,
-                                                "brook.streams.task.committed",
-                                                mk, mv, 1, dk, dv, 1);
-                }
-        }
-        brook__log(&th->log, BROOK_LOG_DEBUG, "commit.done",
-                   "tasks=%zu duration_us=%lld", th->ntasks,
-                   (long long)(brook__now_us() - t0));
-}
-
-/* ------------------------------------------------------------------ */
-/* rebalance                                                           */
-
-static void notify_task(brook__sthread_t *th, const char *id, int assigned)
-{
-        if (th->s->task_cb)
-                th->s->task_cb(id, assigned, th->s->task_opaque);
-}
-
-static void parts_revoke(brook__sthread_t *th,
-                         rd_kafka_topic_partition_list_t *l, int lost)
-{
-        size_t i;
-        int k;
-
-        brook__log(&th->log, BROOK_LOG_INFO, "partitions.revoked",
-                   "count=%d lost=%s", l->cnt, lost ? "true" : "false");
-        if (!lost)
-                commit_cycle(th);
-        for (k = 0; k < l->cnt; k++) {
-                brook__task_t *t;
-                brook__tpart_t *p =
-                    part_find(th, l->elems[k].topic, l->elems[k].partition, &t);
-
-                if (p)
-                        p->assigned = 0;
-        }
-        /* A task goes when none of its partitions is ours any more. */
-        for (i = th->ntasks; i-- > 0;) {
-                brook__task_t *t = th->tasks[i];
-                char id[32];
-                size_t j;
-                int any = 0, running = t->state == BROOK__TASK_RUNNING;
-
-                for (j = 0; j < t->part_cnt; j++)
-                        any |= t->parts[j].assigned;
-                if (any)
-                        continue;
-                snprintf(id, sizeof(id), "%s", t->id);
-                task_close(th, i, lost);
-                if (running)
-                        notify_task(th, id, 0);
-        }
-}
-
-static void parts_assign(brook__sthread_t *th,
-                         rd_kafka_topic_partition_list_t *l)
-{
-        brook_streams_t *s = th->s;
-        char es[512];
-        int k;
-
-        for (k = 0; k < l->cnt; k++) {
-                const char *topic = l->elems[k].topic;
-                int32_t part = l->elems[k].partition;
-                brook__tpart_t *p;
-                brook__task_t *t;
-                int sub = -1;
-
-                if (brook__topology_source_of(s->topo, topic, &sub) < 0)
-                        continue;
-                if (!(t = task_find(th, sub, part))) {
-                        if (th->ntasks == th->tasks_cap) {
-                                size_t cap =
-                                    th->tasks_cap ? th->tasks_cap * 2 : 16;
-                                brook__task_t **v =
-                                    realloc(th->tasks, cap * sizeof(*v));
-
-                                if (!v)
-                                        goto nomem;
-                                th->tasks = v;
-                                th->tasks_cap = cap;
-                        }
-                        if (!(t = brook__task_new(&th->env, sub, part, es,
-                                                  sizeof(es))))
-                                goto nomem;
-                        th->tasks[th->ntasks++] = t;
-                        brook__log(&th->log, BROOK_LOG_INFO, "task.created",
-                                   "task=%s", t->id);
-                        if (brook__tel_active(s->tel)) {
-                                const char *mk[] = {"partition"},
-                                           *dk[] = {"task"};
-                                const char *dv[] = {t->id};
-                                int64_t mv[] = {part};
-
-                                brook__tel_emit(s->tel,
-                                                "brook.streams.task.created",
-                                                mk, mv, 1, dk, dv, 1);
-                        }
-                }
-                if ((p = brook__task_part(t, topic, part))) {
-                        p->assigned = 1;
-                        p->seek_to = -1;
-                }
-        }
-        brook__log(&th->log, BROOK_LOG_INFO, "partitions.assigned",
-                   "count=%d tasks=%zu", l->cnt, th->ntasks);
-        return;
-nomem:
-        brook__streams_set_fatal(
-            s, brook__error_new(BROOK_ERR_NO_MEM, 1, 0,
-                                "out of memory on assignment"));
-}
-
-typedef struct resume_set_s resume_set_t;
-static int task_advance(brook__sthread_t *th, brook__task_t *t, int64_t now);
-static void task_ready(brook__sthread_t *th, brook__task_t *t,
-                       resume_set_t *rs);
-
-/*
- * Open and restore-begin the tasks of the new partitions right away: a
- * task with nothing to restore starts running before its partitions are
- * assigned and is never paused. The others' partitions are paused until
- * their stores are restored (records that slip through are sought back).
- * Pausing everything and resuming later would cost up to a second per
- * start: librdkafka 2.0 only notices a resumed partition that is already
- * in the active fetch state at its broker thread's next 1 s wake-up.
- */
-static rd_kafka_topic_partition_list_t *
-start_assigned(brook__sthread_t *th, rd_kafka_topic_partition_list_t *l)
-{
-        rd_kafka_topic_partition_list_t *pause =
-            rd_kafka_topic_partition_list_new(l->cnt > 0 ? l->cnt : 1);
-        int64_t now = brook__now_us();
-        int k;
-
-        for (k = 0; k < l->cnt; k++) {
-                brook__task_t *t = NULL;
-
-                if (!part_find(th, l->elems[k].topic, l->elems[k].partition,
-                               &t))
-                        continue;
-                if (t->state == BROOK__TASK_CREATED &&
-                    task_advance(th, t, now) == 1)
-                        task_ready(th, t, NULL);
-                if (t->state != BROOK__TASK_RUNNING)
-                        rd_kafka_topic_partition_list_add(
-                            pause, l->elems[k].topic, l->elems[k].partition);
-        }
-        return pause;
-}
-
-static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                         rd_kafka_topic_partition_list_t *l, void *opaque)
-{
-        brook__sthread_t *th = brook__kclient_owner(opaque);
-        rd_kafka_resp_err_t rerr;
-
-        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-                rd_kafka_topic_partition_list_t *pause;
-
-                parts_assign(th, l);
-                pause = start_assigned(th, l);
-                /* Nothing is fetched for a task before its stores are
-                 * restored. */
-                if (!(rerr = brook__kafka_rebalance(rk, err, l)) && pause->cnt)
-                        rd_kafka_pause_partitions(rk, pause);
-                rd_kafka_topic_partition_list_destroy(pause);
-        } else {
-                parts_revoke(th, l, rd_kafka_assignment_lost(rk));
-                rerr = brook__kafka_rebalance(rk, err, l);
-        }
-        if (rerr)
-                brook__log(&th->log, BROOK_LOG_ERROR, "rebalance.failed",
-                           "error=%s", rd_kafka_err2name(rerr));
-}
-
-/* ------------------------------------------------------------------ */
-/* starting tasks                                                      */
-
-/* Partitions of the tasks that became ready in one progress_tasks() pass,
- * resumed together at its end. */
-struct resume_set_s {
-        rd_kafka_topic_partition_list_t *resume, *seek;
-};
-
-/* Add the task's partitions (and seeks back over what slipped through
- * before the pause) to @p rs. */
-static void resume_add(resume_set_t *rs, brook__task_t *t)
-{
-        size_t j;
-
-        if (!rs->resume) {
-                rs->resume = rd_kafka_topic_partition_list_new(16);
-                rs->seek = rd_kafka_topic_partition_list_new(16);
-        }
-        for (j = 0; j < t->part_cnt; j++) {
-                brook__tpart_t *p = &t->parts[j];
-
-                if (!p->assigned)
-                        continue;
-                rd_kafka_topic_partition_list_add(rs->resume, p->topic,
-                                                  p->partition);
-                if (p->seek_to >= 0)
-                        rd_kafka_topic_partition_list_add(rs->seek, p->topic,
-                                                          p->partition)
-                            ->offset = p->seek_to;
-                p->seek_to = -1;
-        }
-}
-
-/*
- * Resume everything at once, once the pass's tasks are started: the
- * fetcher then fills the consumer queue while this thread is free to
- * drain it. (Resumed one by one while the thread still opened stores, the
- * queue could pass librdkafka's queued.* thresholds, and a partition over
- * them is not fetched again for up to a second.)
- */
-static void resume_flush(brook__sthread_t *th, resume_set_t *rs)
-{
-        rd_kafka_error_t *error;
-
-        if (!rs->resume)
-                return;
-        if (rs->seek->cnt && (error = rd_kafka_seek_partitions(
-                                  th->rk, rs->seek, th->s->topic_timeout_ms))) {
-                brook__log(&th->log, BROOK_LOG_WARN, "seek.failed", "error=%s",
-                           rd_kafka_error_string(error));
-                rd_kafka_error_destroy(error);
-        }
-        if (rs->resume->cnt)
-                rd_kafka_resume_partitions(th->rk, rs->resume);
-        rd_kafka_topic_partition_list_destroy(rs->resume);
-        rd_kafka_topic_partition_list_destroy(rs->seek);
-        rs->resume = rs->seek = NULL;
-}
-
-static void task_ready(brook__sthread_t *th, brook__task_t *t, resume_set_t *rs)
-{
-        char es[600];
-
-        if (brook__task_start(t, es, sizeof(es))) {
-                brook__streams_set_fatal(
-                    th->s, brook__error_new(BROOK_ERR_HANDLER, 1, 0, "%s", es));
-                return;
-        }
-        BROOK__COUNT(th->s->counters.running, 1);
-        if (rs)
-                resume_add(rs, t);
-        brook__log(&th->log, BROOK_LOG_INFO, "task.running", "task=%s", t->id);
-        notify_task(th, t->id, 1);
-}
-
-/*
- * Move a task on: take its lock and open its stores (CREATED), begin the
- * restoration; returns 1 when it is RESTORING with nothing left to
- * restore (ready to start), 0 when it must wait (lock held, restoring), -1
- * after a fatal error.
- */
-static int task_advance(brook__sthread_t *th, brook__task_t *t, int64_t now)
-{
-        char es[600];
-        brook_err_t err;
-
-        if (t->state == BROOK__TASK_CREATED) {
-                if (now < t->lock_retry_us)
-                        return 0;
-                err = brook__task_open(t, es, sizeof(es));
-                if (err == BROOK_ERR_LOCKED) {
-                        /* The previous owner (another thread or
-                         * instance) has not let go yet. */
-                        t->lock_retry_us = now + 100000;
-                        if (now >= t->lock_warn_us) {
-                                brook__log(
-                                    &th->log, BROOK_LOG_WARN, "task.locked",
-                                    "task=%s next=retry error=%s", t->id, es);
-                                t->lock_warn_us = now + 10000000;
-                        }
-                        return 0;
-                }
-                if (!err)
-                        err = brook__restore_begin(th, t, es, sizeof(es));
-                if (err) {
-                        brook__streams_set_fatal(
-                            th->s, brook__error_new(err, 1, 0, "task %s: %s",
-                                                    t->id, es));
-                        return -1;
-                }
-        }
-        return t->state == BROOK__TASK_RESTORING && brook__restore_done(t);
-}
-
-static void progress_tasks(brook__sthread_t *th)
-{
-        int64_t now = brook__now_us();
-        resume_set_t rs = {NULL, NULL};
-        size_t i;
-
-        for (i = 0; i < th->ntasks && !stopping(th->s); i++) {
-                int r = task_advance(th, th->tasks[i], now);
-
-                if (r < 0)
-                        break;
-                if (r == 1)
-                        task_ready(th, th->tasks[i], &rs);
-        }
-        resume_flush(th, &rs);
 }
 
 /* ------------------------------------------------------------------ */
@@ -635,9 +127,9 @@ static void process_groups(brook__sthread_t *th)
                 brook__tpart_t *p;
                 brook__task_t *t;
 
-                p = part_find(th, rd_kafka_topic_name(gr->rkt), gr->partition,
-                              &t);
-                if (!stopping(th->s) && p && p->assigned &&
+                p = brook__thread_part(th, rd_kafka_topic_name(gr->rkt),
+                                       gr->partition, &t);
+                if (!brook__streams_stopping(th->s) && p && p->assigned &&
                     t->state == BROOK__TASK_RUNNING) {
                         int64_t t0 = brook__now_us(), dur;
                         brook_err_t perr = brook__task_process(t, p, m, n);
@@ -724,7 +216,7 @@ static void loop_once(brook__sthread_t *th)
         size_t i;
         char es[600];
 
-        progress_tasks(th);
+        brook__thread_progress_tasks(th);
         restoring = brook__restore_active(th);
         if (restoring &&
             brook__restore_step(th, 10, es, sizeof(es)) != BROOK_OK) {
@@ -736,7 +228,7 @@ static void loop_once(brook__sthread_t *th)
         if (!restoring && brook__restore_sync(th, es, sizeof(es)))
                 brook__log(&th->log, BROOK_LOG_WARN, "restore.unassign",
                            "error=%s", es);
-        if (stopping(s))
+        if (brook__streams_stopping(s))
                 return;
         timeout = restoring ? 0 : s->poll_timeout_ms;
         kick_fetcher(th);
@@ -761,7 +253,7 @@ static void loop_once(brook__sthread_t *th)
                 process_groups(th);
         }
         now = brook__wall_ms();
-        for (i = 0; i < th->ntasks && !stopping(s); i++) {
+        for (i = 0; i < th->ntasks && !brook__streams_stopping(s); i++) {
                 brook__task_punctuate_wall(th->tasks[i], now);
                 if (th->tasks[i]->fatal) {
                         brook__streams_set_fatal(s, th->tasks[i]->fatal);
@@ -772,7 +264,7 @@ static void loop_once(brook__sthread_t *th)
         brook__tel_tick(s->tel, brook__now_us());
         if (th->dirty &&
             brook__now_us() - th->last_commit_us >= s->commit_interval_us)
-                commit_cycle(th);
+                brook__commit_cycle(th);
 }
 
 static void thread_shutdown(brook__sthread_t *th)
@@ -781,21 +273,14 @@ static void thread_shutdown(brook__sthread_t *th)
 
         /* The last commit cycle of what finished, then leave the group:
          * the revocation closes the tasks. */
-        commit_cycle(th);
+        brook__commit_cycle(th);
         err = rd_kafka_consumer_close(th->rk);
         if (err)
                 brook__log(&th->log, BROOK_LOG_WARN, "close.failed", "error=%s",
                            rd_kafka_err2name(err));
         brook__tel_stats_drop(th->s->tel, th->idx); /* no partitions left */
-        while (th->ntasks) {
-                char id[32];
-                int running = th->tasks[0]->state == BROOK__TASK_RUNNING;
-
-                snprintf(id, sizeof(id), "%s", th->tasks[0]->id);
-                task_close(th, 0, 0);
-                if (running)
-                        notify_task(th, id, 0);
-        }
+        while (th->ntasks)
+                brook__thread_close_task(th, 0, 0);
         brook__restore_close(th);
 }
 
@@ -859,7 +344,7 @@ static rd_kafka_t *thread_consumer(brook__sthread_t *th, char *errstr,
         if (!(rkc = brook__kafka_conf(BROOK__KROLE_STREAM_CONSUMER, &s->st, &o,
                                       &th->kc, errstr, errstr_size)))
                 return NULL;
-        rd_kafka_conf_set_rebalance_cb(rkc, rebalance_cb);
+        rd_kafka_conf_set_rebalance_cb(rkc, brook__thread_rebalance_cb);
         return brook__kafka_new(BROOK__KROLE_STREAM_CONSUMER, rkc, errstr,
                                 errstr_size);
 }
@@ -984,7 +469,7 @@ static void *thread_main(void *arg)
         } else {
                 brook__log(&th->log, BROOK_LOG_INFO, "thread.started",
                            "partition_assignment=range");
-                while (!stopping(s))
+                while (!brook__streams_stopping(s))
                         loop_once(th);
                 thread_shutdown(th);
         }

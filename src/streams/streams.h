@@ -100,8 +100,31 @@ struct brook_streams_s {
         void *task_opaque;
 };
 
-/* streams/streams.c */
+/* ---- streams/streams.c ---- */
+/* The first fatal error stops the runtime; later ones are dropped. */
 void brook__streams_set_fatal(brook_streams_t *s, brook_error_t *err);
+/* Has stop been asked for (by the user or a fatal error)? */
+int brook__streams_stopping(const brook_streams_t *s);
+
+/* ---- streams/commit.c ---- */
+/* The thread's commit cycle (see the top of streams/commit.c). */
+void brook__commit_cycle(brook__sthread_t *th);
+
+/* ---- streams/tasks.c ---- */
+/* The thread's task partition of @p topic / @p partition (its task in
+ * *@p tp), or NULL. */
+brook__tpart_t *brook__thread_part(brook__sthread_t *th, const char *topic,
+                                   int32_t partition, brook__task_t **tp);
+/* Close the thread's task @p i (the last takes its place); @p dirty: its
+ * local state may be ahead of the commit (drop the checkpoint). */
+void brook__thread_close_task(brook__sthread_t *th, size_t i, int dirty);
+/* The thread's group consumer's rebalance callback. */
+void brook__thread_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                                rd_kafka_topic_partition_list_t *l,
+                                void *opaque);
+/* Move starting tasks on (lock, open, restore, start) and resume the
+ * partitions of those that started. */
+void brook__thread_progress_tasks(brook__sthread_t *th);
 
 /* streams/restore.c: begin restoring @p t's stores (task CREATED, stores
  * open). Sets the task RESTORING; it is ready when brook__restore_done(). */

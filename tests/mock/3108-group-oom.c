@@ -1,5 +1,5 @@
 // BROOK_TEST_LINK_OPTIONS: -Wl,--wrap=realloc
-// -Wl,--wrap=rd_kafka_message_destroy
+// BROOK_TEST_LINK_OPTIONS: -Wl,--wrap=rd_kafka_message_destroy
 /*
  * 3108: grouping a poll's records by partition never leaks them when
  * memory runs out. Real librdkafka messages (20, from two partitions of
