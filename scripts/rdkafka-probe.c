@@ -13,12 +13,19 @@
  *       -X security.protocol=ssl -X ssl.ca.location=$BROOK_SEC_CA
  *
  * Usage: rdkafka-probe metadata|produce|consume -b BROKERS [-t TOPIC]
- *                      [-n COUNT] [-w SECONDS] [-g GROUP] [-X key=value]...
+ *                      [-n COUNT] [-w SECONDS] [-g GROUP] [-E 0] [-V 1]
+ *                      [-X key=value]...
  *   metadata  rd_kafka_metadata() (all topics) every 2 s until it succeeds
  *   produce   COUNT records "probe-<i>" to TOPIC, wait for every delivery
  *   consume   subscribe to TOPIC (group GROUP, from the earliest offset)
  *             and read COUNT records
  *   -w        give up after SECONDS (default 10); the result says so
+ *   -E 0      do not set an error_cb (librdkafka then logs the errors and
+ *             a consumer gets them from rd_kafka_consumer_poll)
+ *   -V 1      set an ssl.certificate.verify_cb that reports every call
+ *             ("verify" lines: depth, OpenSSL X509 error) and keeps
+ *             OpenSSL's verdict: tells unknown CA (20) from host mismatch
+ *             (62/64) and expiry (10), which librdkafka's text does not
  *   -X        any librdkafka property (e.g. debug=security,broker)
  *
  * Output lines (t = ms since the client was created):
@@ -27,6 +34,7 @@
  *   {"t":..,"ev":"log","level":3,"fac":"FAIL","msg":"..."}
  *   {"t":..,"ev":"delivery","code":"NO_ERROR","err":0,"partition":0,"offset":5}
  *   {"t":..,"ev":"consumer_error","code":"..","err":..,"msg":".."}
+ *   {"t":..,"ev":"verify","broker":"..","depth":0,"x509_error":62,"x509":"hostname mismatch"}
  *   {"t":..,"ev":"metadata","code":"..","err":..,"brokers":1,"topics":3}
  *   {"t":..,"ev":"result","ok":true,"done":3,"want":3,"timed_out":false}
  * Exit status: 0 when the operation completed, 1 when it did not in time,
@@ -113,6 +121,35 @@ static void on_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
          (int)m->err, (int)m->partition, (long)m->offset);
 }
 
+/* the OpenSSL X509_V_ERR_* codes a TLS test meets (no libcrypto needed) */
+static const char *x509_name(int e) {
+    switch (e) {
+    case 0: return "ok";
+    case 2: return "unable to get issuer certificate";
+    case 9: return "certificate is not yet valid";
+    case 10: return "certificate has expired";
+    case 18: return "self-signed certificate";
+    case 19: return "self-signed certificate in certificate chain";
+    case 20: return "unable to get local issuer certificate";
+    case 21: return "unable to verify the first certificate";
+    case 62: return "hostname mismatch";
+    case 64: return "IP address mismatch";
+    default: return "other (see openssl's X509_V_ERR_* list)";
+    }
+}
+
+static int on_verify(rd_kafka_t *rk, const char *broker_name, int32_t broker_id, int *x509_error, int depth,
+                     const char *buf, size_t size, char *errstr, size_t errstr_size, void *opaque) {
+    (void)rk, (void)broker_id, (void)buf, (void)size, (void)opaque;
+    emit("verify", ",\"broker\":%S,\"depth\":%d,\"x509_error\":%d,\"x509\":%S", broker_name, depth, *x509_error,
+         x509_name(*x509_error));
+    if (*x509_error) {
+        snprintf(errstr, errstr_size, "X509 error %d (%s) at depth %d", *x509_error, x509_name(*x509_error), depth);
+        return 0;
+    }
+    return 1;
+}
+
 static void on_alarm(int sig) {
     (void)sig;
     static const char msg[] = "{\"ev\":\"hang\",\"note\":\"still running 30 s after the deadline\"}\n";
@@ -122,14 +159,14 @@ static void on_alarm(int sig) {
 
 static void usage(void) {
     fputs("usage: rdkafka-probe metadata|produce|consume -b BROKERS [-t TOPIC] [-n COUNT] "
-          "[-w SECONDS] [-g GROUP] [-X key=value]...\n", stderr);
+          "[-w SECONDS] [-g GROUP] [-E 0] [-V 1] [-X key=value]...\n", stderr);
     exit(2);
 }
 
 int main(int argc, char **argv) {
     if (argc < 2) usage();
     const char *mode = argv[1], *brokers = NULL, *topic = NULL, *group = NULL;
-    int want = 3, wait_s = 10;
+    int want = 3, wait_s = 10, with_error_cb = 1, with_verify_cb = 0;
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     int is_producer = !strcmp(mode, "produce") || !strcmp(mode, "metadata");
@@ -143,6 +180,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "-n")) want = atoi(v);
         else if (!strcmp(a, "-w")) wait_s = atoi(v);
         else if (!strcmp(a, "-g")) group = v;
+        else if (!strcmp(a, "-E")) with_error_cb = atoi(v);
+        else if (!strcmp(a, "-V")) with_verify_cb = atoi(v);
         else if (!strcmp(a, "-X")) {
             char *kv = strdup(v), *eq = strchr(kv, '=');
             if (!eq) usage();
@@ -156,7 +195,11 @@ int main(int argc, char **argv) {
     }
     if (!brokers || (strcmp(mode, "metadata") && !topic)) usage();
     rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof errstr);
-    rd_kafka_conf_set_error_cb(conf, on_error);
+    if (with_error_cb) rd_kafka_conf_set_error_cb(conf, on_error);
+    if (with_verify_cb && rd_kafka_conf_set_ssl_cert_verify_cb(conf, on_verify) != RD_KAFKA_CONF_OK) {
+        fputs("rdkafka-probe: this librdkafka has no ssl.certificate.verify_cb\n", stderr);
+        return 2;
+    }
     rd_kafka_conf_set_log_cb(conf, on_log);
     char gbuf[64];
     if (!is_producer) {
