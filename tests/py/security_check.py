@@ -16,7 +16,9 @@ then, against every listener:
   codes and texts documented in docs/SECURITY-TESTING.md; kcat and
   kafka-python must fail too;
 * local configuration errors (rd_kafka_new fails): wrong ssl.key.password,
-  missing CA file, key that does not match the certificate.
+  missing CA file, key that does not match the certificate;
+* no sasl.password or ssl.key.password value ever shows in what librdkafka
+  hands the application (error_cb, log_cb, errstr).
 
 Run it as ``scripts/kafka-security-check`` (or with the python of
 scripts/pyenv).  Options: ``--versions 4.1.2,3.9.1``, ``--wait S`` (how long a
@@ -129,7 +131,9 @@ def run_probe(probe: str, mode: str, brokers: str, conf: Dict[str, str], topic: 
             events.append({"ev": "unparsed", "line": line})
     res = next((e for e in events if e.get("ev") == "result"), {})
     errs = [e for e in events if e.get("ev") == "error_cb"]
-    return {"rc": p.returncode, "stderr": p.stderr.strip(), "events": events, "result": res,
+    secrets = [v for k, v in conf.items() if k in ("sasl.password", "ssl.key.password") and v]
+    leaked = [k for k, v in conf.items() if v in secrets and v in p.stdout + p.stderr]
+    return {"rc": p.returncode, "stderr": p.stderr.strip(), "events": events, "result": res, "leaked": leaked,
             "errors": errs, "verify": [e for e in events if e.get("ev") == "verify"],
             "logs": [e for e in events if e.get("ev") == "log"]}
 
@@ -172,14 +176,17 @@ class Report:
 NEG = Dict[str, Any]
 
 R_SSL_VERIFY = r"certificate verify failed"
+# a wrong password that no librdkafka text contains by chance (the check
+# asserts that no configured password shows up in any event)
+BAD_PASSWORD = "Wr0ng-Passw0rd-7f3a"
 NEGATIVES: List[Tuple[str, str, Callable[[Dict[str, str]], Dict[str, str]], NEG]] = [
     ("plain_bad_password", "plain",
-     lambda e: rk_conf("plain", e, **{"sasl.password": "wrong"}),
+     lambda e: rk_conf("plain", e, **{"sasl.password": BAD_PASSWORD}),
      {"codes": {"_AUTHENTICATION"},
       "reason": r"^sasl_plaintext://127\.0\.0\.1:\d+/bootstrap: SASL authentication error: Authentication failed: "
                 r"Invalid username or password \(after \d+ms in state AUTH_REQ\)$"}),
     ("scram_bad_password", "scram",
-     lambda e: rk_conf("scram", e, **{"sasl.password": "wrong"}),
+     lambda e: rk_conf("scram", e, **{"sasl.password": BAD_PASSWORD}),
      {"codes": {"_AUTHENTICATION"},
       "reason": r"^sasl_ssl://127\.0\.0\.1:\d+/bootstrap: SASL authentication error: Authentication failed during "
                 r"authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512 "
@@ -249,6 +256,8 @@ def check_negative(rep: Report, version: str, case: str, out: Dict[str, Any], ex
             problems.append("only one report: no retry seen within %d s" % wait)
     if any(e.get("fatal") for e in out["errors"]):
         problems.append("fatal error")
+    if out["leaked"]:
+        problems.append("the value of %s shows in librdkafka's output" % out["leaked"])
     if not any(e["code"] == "_ALL_BROKERS_DOWN" for e in out["errors"]):
         problems.append("no _ALL_BROKERS_DOWN")
     if out["result"].get("ok") is not False or out["result"].get("done"):
@@ -319,7 +328,8 @@ def main() -> int:
                     if scram_broken:
                         check_negative(rep, v, case, p, SCRAM_RIGHT_PASSWORD_4X, args.wait)
                         return
-                    ok = p["result"].get("ok") and c["result"].get("ok") and not p["errors"] and not c["errors"]
+                    ok = (p["result"].get("ok") and c["result"].get("ok") and not p["errors"] and not c["errors"]
+                          and not p["leaked"] and not c["leaked"])
                     rep.add(v, case, "rdkafka-probe", bool(ok),
                             "produced %s, consumed %s, %d error_cb" % (p["result"].get("done"),
                                                                     c["result"].get("done"),
@@ -426,8 +436,8 @@ def main() -> int:
             py_neg = {
                 "plain_bad_password": dict(bootstrap_servers=e["BROOK_BROKERS_PLAIN"], security_protocol="SASL_PLAINTEXT",
                                            sasl_mechanism="PLAIN", sasl_plain_username=e["BROOK_PLAIN_USER"],
-                                           sasl_plain_password="wrong"),
-                "scram_bad_password": dict(kt.security_options("scram", e), sasl_plain_password="wrong",
+                                           sasl_plain_password=BAD_PASSWORD),
+                "scram_bad_password": dict(kt.security_options("scram", e), sasl_plain_password=BAD_PASSWORD,
                                            bootstrap_servers=e["BROOK_BROKERS_SCRAM"]),
                 "unknown_ca": dict(bootstrap_servers=e["BROOK_BROKERS_SSL"], security_protocol="SSL",
                                    ssl_cafile=e["BROOK_SEC_BAD_CA"]),
@@ -456,7 +466,7 @@ def main() -> int:
         # local configuration errors: rd_kafka_new fails, no broker involved
         e = envs[versions[0]]
         local = [
-            ("bad_key_password", rk_conf("mtls", e, **{"ssl.key.password": "wrong"}),
+            ("bad_key_password", rk_conf("mtls", e, **{"ssl.key.password": BAD_PASSWORD}),
              r"^ssl\.key\.location failed: error:0A080009:SSL routines::PEM lib$"),
             ("missing_ca_file", rk_conf("ssl", e, **{"ssl.ca.location": "/nonexistent/ca.pem"}),
              r"^ssl\.ca\.location failed: "),
@@ -469,9 +479,27 @@ def main() -> int:
                 lambda conf=conf: run_probe(probe, "metadata", e["BROOK_BROKERS_MTLS"], conf, wait=2),
                 lambda out, case=case, rx=rx: rep.add(
                     "-", case, "rdkafka-probe",
-                    out["rc"] == 2 and out["result"].get("stage") == "rd_kafka_new"
+                    out["rc"] == 2 and out["result"].get("stage") == "rd_kafka_new" and not out["leaked"]
                     and bool(re.search(rx, out["result"].get("error", ""))),
                     "rd_kafka_new: %s" % out["result"].get("error"), out["result"]))
+
+        # debug=all dumps the configuration: the secrets must be redacted
+        def debug_all() -> Any:
+            return run_probe(probe, "metadata", e["BROOK_BROKERS_MTLS"],
+                             rk_conf("mtls", e, **{"debug": "all", "security.protocol": "sasl_ssl",
+                                                   "sasl.mechanism": "PLAIN", "sasl.username": "someone",
+                                                   "sasl.password": BAD_PASSWORD}), wait=2)
+
+        def judge_debug_all(out: Any) -> None:
+            dumped = {m.group(1) for l in out["logs"] if l["fac"] == "CONF"
+                      for m in [re.search(r"^\[thrd:app\]:   (sasl\.password|ssl\.key\.password|sasl\.username) = "
+                                          r"\[redacted\]$", l["msg"])] if m}
+            ok = not out["leaked"] and dumped == {"sasl.password", "ssl.key.password", "sasl.username"}
+            rep.add("-", "debug_all_redaction", "rdkafka-probe", ok,
+                    "%d log lines; redacted in the conf dump: %s; leaked: %s" % (
+                        len(out["logs"]), sorted(dumped), out["leaked"] or "nothing"))
+
+        job("-", "debug_all_redaction", "rdkafka-probe", debug_all, judge_debug_all)
 
         say("running %d probes" % len(jobs))
         with cf.ThreadPoolExecutor(max_workers=16) as ex:
