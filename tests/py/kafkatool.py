@@ -20,6 +20,15 @@ open for repeated offset queries, ``generate``/``record_value``/
 ``record_index`` give the deterministic test data.
 
 ``--brokers`` defaults to $BROOK_BROKERS (see ``scripts/kafka env``).
+
+Secured listeners (``scripts/kafka start --security``): ``--security NAME``
+(before the subcommand) or $KAFKATOOL_SECURITY, NAME one of ``ssl``, ``mtls``,
+``scram``, ``plain``, connects through that listener with the CA, client
+certificate and user/password of ``scripts/kafka env`` (BROOK_SEC_*,
+BROOK_SCRAM_*, BROOK_PLAIN_*); ``--brokers`` then defaults to
+$BROOK_BROKERS_<NAME>.  As a module: ``use_security(NAME)``, or
+``set_security(kwargs)`` with any kafka-python security options;
+``security_options(NAME)`` returns those options.
 Results are JSON on stdout (``dump``: one JSON object per line); diagnostics
 go to stderr; exit status 0 on success, 1 on failure/timeout, 2 on usage
 errors.
@@ -78,25 +87,82 @@ class ToolError(Exception):
     """A failure reported to the CLI user as one line, exit status 1."""
 
 
+# ----------------------------------------------------------------- security
+
+SECURITY_NAMES = ("ssl", "mtls", "scram", "plain")
+# kafka-python options of every client kafkatool makes (set_security)
+_SECURITY: Dict[str, Any] = {}
+# env variable with the default bootstrap list (BROOK_BROKERS_<NAME> once a
+# listener was chosen with use_security)
+_BROKERS_ENV = "BROOK_BROKERS"
+
+
+def security_options(name: str, env: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """kafka-python options for the ``scripts/kafka start --security``
+    listener ``name`` (ssl, mtls, scram, plain), from the variables of
+    ``scripts/kafka env``."""
+    e = os.environ if env is None else env
+
+    def need(var: str) -> str:
+        v = e.get(var)
+        if not v:
+            raise ToolError("%s is not set: eval \"$(scripts/kafka env --export)\" of a cluster started "
+                            "with --security" % var)
+        return v
+
+    if name in ("ssl", "mtls", "scram"):
+        opts: Dict[str, Any] = {"security_protocol": "SASL_SSL" if name == "scram" else "SSL",
+                                "ssl_cafile": need("BROOK_SEC_CA"), "ssl_check_hostname": True}
+        if name == "mtls":
+            opts.update(ssl_certfile=need("BROOK_SEC_CLIENT_CERT"), ssl_keyfile=need("BROOK_SEC_CLIENT_KEY"))
+        if name == "scram":
+            opts.update(sasl_mechanism=e.get("BROOK_SCRAM_MECHANISM") or "SCRAM-SHA-512",
+                        sasl_plain_username=need("BROOK_SCRAM_USER"),
+                        sasl_plain_password=need("BROOK_SCRAM_PASSWORD"))
+        return opts
+    if name == "plain":
+        return {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "PLAIN",
+                "sasl_plain_username": need("BROOK_PLAIN_USER"),
+                "sasl_plain_password": need("BROOK_PLAIN_PASSWORD")}
+    raise ToolError("unknown security listener %r (one of %s)" % (name, ", ".join(SECURITY_NAMES)))
+
+
+def set_security(options: Optional[Dict[str, Any]], brokers_env: str = "BROOK_BROKERS") -> None:
+    """Give every client kafkatool makes these kafka-python options (None:
+    plaintext again); ``brokers_env`` names the default bootstrap variable."""
+    global _BROKERS_ENV
+    _SECURITY.clear()
+    _SECURITY.update(options or {})
+    _BROKERS_ENV = brokers_env
+
+
+def use_security(name: Optional[str]) -> None:
+    """Talk to the ``name`` listener (see security_options); None or "" for PLAINTEXT."""
+    if not name:
+        set_security(None)
+    else:
+        set_security(security_options(name), "BROOK_BROKERS_" + name.upper())
+
+
 # ----------------------------------------------------------------- helpers
 
 def _brokers(brokers: Optional[str]) -> List[str]:
-    b = brokers or os.environ.get("BROOK_BROKERS", "")
+    b = brokers or os.environ.get(_BROKERS_ENV, "")
     if not b:
-        raise ToolError("no brokers: pass --brokers or set BROOK_BROKERS (eval \"$(scripts/kafka env)\")")
+        raise ToolError("no brokers: pass --brokers or set %s (eval \"$(scripts/kafka env)\")" % _BROKERS_ENV)
     return [x.strip() for x in b.split(",") if x.strip()]
 
 
 def _admin(brokers: Optional[str]) -> KafkaAdminClient:
     return KafkaAdminClient(bootstrap_servers=_brokers(brokers), client_id="kafkatool-admin",
-                            request_timeout_ms=30000)
+                            request_timeout_ms=30000, **_SECURITY)
 
 
 def _consumer(brokers: Optional[str], read_committed: bool = False, **kw: Any) -> KafkaConsumer:
     return KafkaConsumer(bootstrap_servers=_brokers(brokers), client_id="kafkatool-consumer",
                          enable_auto_commit=False, auto_offset_reset="earliest",
                          isolation_level="read_committed" if read_committed else "read_uncommitted",
-                         **kw)
+                         **_SECURITY, **kw)
 
 
 def _partitions(consumer: KafkaConsumer, topic: str, timeout_ms: int = 10000) -> List[int]:
@@ -281,7 +347,7 @@ def produce_records(brokers: Optional[str], topic: str, records: Iterable[Dict[s
                              acks=acks, linger_ms=linger_ms, max_in_flight_requests_per_connection=5,
                              enable_idempotence=bool(idempotent or transactional_id),
                              compression_type=None if compression == "none" else compression,
-                             batch_size=256 * 1024, max_block_ms=10000, **kw)
+                             batch_size=256 * 1024, max_block_ms=10000, **_SECURITY, **kw)
     tally = _Tally()
     t0 = time.monotonic()
     try:
@@ -580,6 +646,9 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("-v", "--verbose", action="store_true", help="kafka-python debug logging")
     ap.add_argument("--brokers", "-b", dest="global_brokers", metavar="BROKERS",
                     help="bootstrap list, also accepted after the subcommand (default $BROOK_BROKERS)")
+    ap.add_argument("--security", choices=SECURITY_NAMES, default=os.environ.get("KAFKATOOL_SECURITY") or None,
+                    help="use this listener of `scripts/kafka start --security` (default $KAFKATOOL_SECURITY; "
+                         "brokers default to $BROOK_BROKERS_<NAME>)")
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     def add(name: str, help_: str, topic: bool = True) -> argparse.ArgumentParser:
@@ -669,6 +738,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not args.verbose:
         logging.getLogger("kafka").setLevel(logging.CRITICAL)
     try:
+        use_security(args.security)
         b = args.brokers or args.global_brokers
         if args.cmd == "create-topic":
             _print(create_topic(b, args.topic, args.partitions, args.rf, dict(args.config), args.timeout_ms))
