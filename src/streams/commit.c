@@ -128,7 +128,8 @@ static int commit_offsets(brook__sthread_t *th)
                             p->next == p->committed)
                                 continue;
                         if (brook__ptrvec_push(&parts, p)) {
-                                rerr = RD_KAFKA_RESP_ERR__FAIL; /* out of memory */
+                                rerr =
+                                    RD_KAFKA_RESP_ERR__FAIL; /* out of memory */
                                 break;
                         }
                         rd_kafka_topic_partition_list_add(l, p->topic,

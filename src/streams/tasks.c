@@ -96,8 +96,8 @@ static void parts_revoke(brook__sthread_t *th,
                 brook__commit_cycle(th);
         for (k = 0; k < l->cnt; k++) {
                 brook__task_t *t;
-                brook__tpart_t *p =
-                    brook__thread_part(th, l->elems[k].topic, l->elems[k].partition, &t);
+                brook__tpart_t *p = brook__thread_part(
+                    th, l->elems[k].topic, l->elems[k].partition, &t);
 
                 if (p)
                         p->assigned = 0;
@@ -199,8 +199,8 @@ start_assigned(brook__sthread_t *th, rd_kafka_topic_partition_list_t *l)
         for (k = 0; k < l->cnt; k++) {
                 brook__task_t *t = NULL;
 
-                if (!brook__thread_part(th, l->elems[k].topic, l->elems[k].partition,
-                               &t))
+                if (!brook__thread_part(th, l->elems[k].topic,
+                                        l->elems[k].partition, &t))
                         continue;
                 if (t->state == BROOK__TASK_CREATED &&
                     task_advance(th, t, now) == 1)
@@ -213,8 +213,8 @@ start_assigned(brook__sthread_t *th, rd_kafka_topic_partition_list_t *l)
 }
 
 void brook__thread_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                                 rd_kafka_topic_partition_list_t *l,
-                                 void *opaque)
+                                rd_kafka_topic_partition_list_t *l,
+                                void *opaque)
 {
         brook__sthread_t *th = brook__kclient_owner(opaque);
         rd_kafka_resp_err_t rerr;
