@@ -509,17 +509,29 @@ def _kafka():
     return kafkatool
 
 
+# The records carry timestamps from BASE_TS (2026-01-01) on.  The broker
+# applies time-based retention and segment rolling to record timestamps:
+# with its defaults (7 days) it would delete such records within minutes
+# (the retention check runs every 5 minutes) and roll a segment per batch,
+# letting the log cleaner compact table inputs before they are read.  Every
+# topic of the oracle is therefore created with infinite retention and
+# segments that never roll by time.
+TOPIC_CONFIG = {"retention.ms": "-1", "segment.ms": str(100 * 365 * 86400 * 1000)}
+
+
 def create_topics(brokers: Optional[str], prefix: str, names: Sequence[str], partitions: int = 3,
                   recreate: bool = False) -> List[str]:
-    """Create every input and output topic of ``names`` (input tables of
-    table roles with cleanup.policy=compact)."""
+    """Create every input and output topic of ``names`` (TOPIC_CONFIG; input
+    tables with cleanup.policy=compact)."""
     kt = _kafka()
     made = []
     for n in names:
         t = topo(n)
         for role in t.inputs + list(t.outputs):
             name = topic(prefix, n, role)
-            cfg = {"cleanup.policy": "compact"} if role in t.compacted else {}
+            cfg = dict(TOPIC_CONFIG)
+            if role in t.compacted:
+                cfg["cleanup.policy"] = "compact"
             if recreate:
                 kt.delete_topic(brokers, name)
             kt.create_topic(brokers, name, partitions, config=cfg)
