@@ -1407,6 +1407,51 @@ def reference(name: str, inputs: Dict[str, List[Rec]], partitions: int = 3) -> D
     return REFERENCES[t.family](t, inputs, partitions)
 
 
+def behaviours(name: str, inputs: Dict[str, List[Rec]], expected: Dict[str, List[Out]]) -> Dict[str, int]:
+    """Counts of Kafka Streams behaviours in ``expected`` that a naive reading
+    of the DSL would not predict (documented in bench/peers/README.md), so a
+    test can show its data exercises them."""
+    t = topo(name)
+    out: Dict[str, int] = {}
+    if t.family == "windowed":
+        fin = collections.Counter(o.key for o in expected["final"])
+        out["final_windows"] = len(fin)
+        out["final_emitted_twice"] = sum(1 for n in fin.values() if n > 1)
+        oc = {o.key for o in expected["onclose"]}
+        out["onclose_windows"] = len(oc)
+        out["closed_windows_never_emitted_by_onclose"] = len(set(fin) - oc)
+        keyed = [r for r in inputs["in"] if r.key is not None]
+        out["null_key_records"] = len(inputs["in"]) - len(keyed)
+        out["null_value_records"] = sum(1 for r in keyed if r.value is None)
+        if t.params["kind"] == "session":
+            out["session_merge_tombstones"] = sum(1 for o in expected["updates"] if o.value is None)
+    elif t.family == "ss":
+        outs = expected["out"]
+        side_vals = collections.defaultdict(set)
+        for o in outs:
+            lft, rgt = o.value.split("|", 1)
+            side_vals[lft].add(rgt == "null")
+            side_vals[rgt].add(lft == "null")
+        out["non_joined_then_joined"] = sum(1 for v, flags in side_vals.items() if v != "null" and flags == {True, False})
+        emitted = {v for v in side_vals if v != "null"}
+        outer_sides = ["left"] if t.params["join"] == "leftjoin" else ["left", "right"] if t.params["join"] == "outerjoin" else []
+        out["outer_records_never_emitted"] = sum(1 for side in outer_sides for r in inputs[side]
+                                                 if r.key is not None and r.value is not None
+                                                 and r.value.decode() not in emitted)
+        out["null_key_results"] = sum(1 for o in outs if o.key is None)
+    elif t.family == "tt":
+        last: Dict[Any, Any] = {}
+        n = 0
+        for o in expected["out"]:
+            if o.value is None and last.get(o.key) is None:
+                n += 1
+            last[o.key] = o.value
+        out["tombstones_without_previous_result"] = n
+    elif t.family in ("st", "svt", "sgt"):
+        out["null_key_results"] = sum(1 for o in expected["out"] if o.key is None)
+    return out
+
+
 # ============================================================ comparison
 
 @dataclass
@@ -1572,7 +1617,12 @@ def cmd_reference(a: argparse.Namespace) -> int:
     out = open(a.output, "w") if a.output else sys.stdout
     try:
         for n in names_arg(a.topologies):
-            for role, recs in reference(n, generate(n, a.seed, a.records, a.partitions), a.partitions).items():
+            inputs = generate(n, a.seed, a.records, a.partitions)
+            exp = reference(n, inputs, a.partitions)
+            if a.behaviours:
+                out.write(json.dumps({"topology": n, "behaviours": behaviours(n, inputs, exp)}) + "\n")
+                continue
+            for role, recs in exp.items():
                 for o in recs:
                     out.write(json.dumps({"topology": n, "output": role, "p": o.partition, "ts": o.timestamp,
                                           "key": o.key, "value": o.value}) + "\n")
@@ -1684,6 +1734,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     def data_opts(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--brokers", "-b", default=argparse.SUPPRESS, help="bootstrap list (default $BROOK_BROKERS)")
         p.add_argument("--topologies", "-t", required=True, help="comma-separated names, 'all', or 'prefix*'")
         p.add_argument("--seed", type=int, default=1)
         p.add_argument("--records", "-n", type=int, default=None, help="records per topology (default per family)")
@@ -1697,8 +1748,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     data_opts(p)
     p = sub.add_parser("reference", help="print the expected outputs as JSON lines")
     p.add_argument("--output", "-o")
+    p.add_argument("--behaviours", action="store_true",
+                   help="print only counts of the Kafka Streams behaviours the data exercises")
     data_opts(p)
     p = sub.add_parser("read", help="print an output topic's records, decoded")
+    p.add_argument("--brokers", "-b", default=argparse.SUPPRESS)
     p.add_argument("--topic", required=True)
     p.add_argument("--format", choices=[F_STR_LONG, F_STR_STR, F_TWIN_LONG, F_SWIN_LONG])
     p.add_argument("--read-uncommitted", action="store_true")
@@ -1711,6 +1765,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--json", action="store_true")
     data_opts(p)
     p = sub.add_parser("compare-topics", help="compare two output topics (e.g. Kafka Streams' and brook's)")
+    p.add_argument("--brokers", "-b", default=argparse.SUPPRESS)
     p.add_argument("--topology", required=True)
     p.add_argument("--output", default="out", help="output role (format and default mode)")
     p.add_argument("--a", required=True, help="expected topic")
