@@ -374,6 +374,15 @@ public final class Oracle {
             options.setTableFormatConfig(t);
             options.setWriteBufferSize(1L << 20);
             options.setMaxWriteBufferNumber(2);
+            // window and session stores open and drop one database per time
+            // segment; make that cheap (the state dir is temporary: the
+            // changelog topics are the durability)
+            options.setAvoidFlushDuringShutdown(true);
+            options.setStatsDumpPeriodSec(0);
+            options.setStatsPersistPeriodSec(0);
+            options.setSkipStatsUpdateOnDbOpen(true);
+            options.setMaxFileOpeningThreads(1);
+            options.setKeepLogFileNum(1);
         }
 
         @Override
