@@ -173,10 +173,10 @@ _topo("table-regroup", "regroup", ["in"], {"out": (F_STR_LONG, M_FINAL)}, compac
 for _kind, _fmt in (("tumbling", F_TWIN_LONG), ("hopping", F_TWIN_LONG), ("sliding", F_TWIN_LONG),
                     ("session", F_SWIN_LONG)):
     _topo("win-%s-count" % _kind, "windowed", ["in"],
-          {"updates": (_fmt, M_SEQ), "final": (_fmt, M_SEQ), "onclose": (_fmt, M_EMITTED)},
+          {"updates": (_fmt, M_SEQ), "final": (_fmt, M_SEQ), "onclose": (_fmt, M_SEQ)},
           kind=_kind, op="count")
 _topo("win-tumbling-sum", "windowed", ["in"],
-      {"updates": (F_TWIN_LONG, M_SEQ), "final": (F_TWIN_LONG, M_SEQ), "onclose": (F_TWIN_LONG, M_EMITTED)},
+      {"updates": (F_TWIN_LONG, M_SEQ), "final": (F_TWIN_LONG, M_SEQ), "onclose": (F_TWIN_LONG, M_SEQ)},
       kind="tumbling", op="sum")
 for _j in ("join", "leftjoin"):
     _topo("st-" + _j, "st", ["left", "right"], {"out": (F_STR_STR, M_SEQ)}, compacted=["right"], join=_j)
@@ -829,7 +829,8 @@ def ref_time_windows(t: Topo, inputs: Dict[str, List[Rec]], partitions: int) -> 
     window store, retention size + grace): after each record with a key, when
     the close time (stream time - grace) passed the last emit's, the windows
     with start in [max(last upper + 1, store time - retention), close time -
-    size] are emitted (store time = largest window start written), unless
+    size] are emitted in (start, key) order (store time = largest window
+    start written), unless
     that range covers no new window (TimeWindows.windowsFor of both bounds
     equal).  A closed window whose start is already below store time -
     retention when the next emit happens is never emitted: after a jump of
@@ -999,7 +1000,8 @@ def ref_sliding(t: Topo, inputs: Dict[str, List[Rec]], partitions: int) -> Dict[
     from store time - retention, without the + 1); after each record that was
     not dropped, when the close time passed the last emit's, windows with
     start in [max(last close - d, store time - retention), close - d - 1] are
-    emitted (windows below the store's retention are lost, as for TimeWindows)."""
+    emitted in (start, key) order (windows below the store's retention are
+    lost, as for TimeWindows)."""
     f = _agg_fn(t.params["op"])
     fmt = t.outputs["updates"][0]
     updates: List[Out] = []
@@ -1028,7 +1030,8 @@ def ref_session(t: Topo, inputs: Dict[str, List[Rec]], partitions: int) -> Dict[
     onclose (emitStrategy(onWindowClose), emit interval 0, time-ordered
     session store with segments of max(retention / 2, 60 s)): after each
     record with a key, when the close time passed the last emit's, sessions
-    with end in [last close, close - 1] are emitted - only those in a
+    with end in [last close, close - 1] are emitted in (end, key, start)
+    order - only those in a
     segment the store has not dropped yet (a put drops segments older than
     the segment of its stream time - retention): a closed session whose
     segment expired before the next emit is never emitted."""
