@@ -492,6 +492,17 @@ public final class Oracle {
 
     static double secs(long nanos) { return Math.round(nanos / 1e6) / 1e3; }
 
+    static long peakRssKb() {
+        try {
+            for (String l : Files.readAllLines(Paths.get("/proc/self/status")))
+                if (l.startsWith("VmHWM:"))
+                    return Long.parseLong(l.substring(6).trim().split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            // fall through
+        }
+        return -1;
+    }
+
     static void deleteTree(Path p) {
         if (!Files.exists(p)) return;
         try (Stream<Path> w = Files.walk(p)) {
@@ -582,6 +593,7 @@ public final class Oracle {
             d.outputs.forEach(r -> outputs.add(topic(d, r)));
         }
         Topology topology = b.build();
+        long builtNs = System.nanoTime();
         // every source topic of the application (inputs and internal repartition topics)
         Set<String> sources = new HashSet<>();
         for (TopologyDescription.Subtopology st : topology.describe().subtopologies())
@@ -622,6 +634,8 @@ public final class Oracle {
         p.put(StreamsConfig.CLIENT_ID_CONFIG, clientId);
 
         Map<String, Object> out = new LinkedHashMap<>();
+        Map<String, Object> timing = new LinkedHashMap<>();
+        timing.put("build_topology_seconds", secs(builtNs - t0));
         out.put("impl", "kafka-streams-oracle");
         out.put("app_id", appId);
         out.put("prefix", prefix);
@@ -661,7 +675,10 @@ public final class Oracle {
             inEnd.forEach((tp, e) -> inputRecords.merge(tp.topic(), e - inBegin.get(tp), Long::sum));
             gEnd.forEach((tp, e) -> inputRecords.merge(tp.topic(), e - gBegin.get(tp), Long::sum));
 
+            long adminNs = System.nanoTime();
+            timing.put("admin_checks_seconds", secs(adminNs - builtNs));
             streams = new KafkaStreams(topology, p);
+            timing.put("new_kafka_streams_seconds", secs(System.nanoTime() - adminNs));
             AtomicReference<Throwable> failure = new AtomicReference<>();
             CountDownLatch running = new CountDownLatch(1);
             CountDownLatch dead = new CountDownLatch(1);
@@ -674,8 +691,10 @@ public final class Oracle {
                 dead.countDown();
                 return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
             });
+            long startCallNs = System.nanoTime();
             streams.start();
             startedNs = System.nanoTime();
+            timing.put("start_call_seconds", secs(startedNs - startCallNs));
             while (running.getCount() > 0 && dead.getCount() > 0 && System.nanoTime() < deadline)
                 running.await(100, TimeUnit.MILLISECONDS);
             runningNs = System.nanoTime();
@@ -748,10 +767,12 @@ public final class Oracle {
         out.put("per_topology", per);
         out.put("internal_topics", new ArrayList<>(new java.util.TreeSet<>(internal)));
         out.put("startup_seconds", startedNs > 0 ? secs(startedNs - t0) : null);
+        out.put("startup_breakdown", timing);
         out.put("seconds_to_running", runningNs > 0 ? secs(runningNs - startedNs) : null);
         out.put("seconds_to_caught_up", caughtUpNs > 0 ? secs(caughtUpNs - startedNs) : null);
         out.put("close_seconds", secs(closedNs - closingNs));
         out.put("seconds", secs(System.nanoTime() - t0));
+        out.put("peak_rss_kb", peakRssKb());
         if (error != null) out.put("error", error);
         System.out.println(json(out));
         System.out.flush();
