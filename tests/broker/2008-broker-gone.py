@@ -53,6 +53,10 @@ def main(t):
     bt.kafka_cmd("stop-broker", "1", cluster=cluster)
     down_t = bt.now()
     t.say("broker stopped; it stays down")
+    # A point in the outage chosen on purpose, not a wait for something:
+    # the stop usually comes before the consumer has declared the brokers
+    # down (event=brokers.down follows its failed probes), the case where
+    # shutdown could wait for a broker it still believes may answer.
     time.sleep(3)
     stopped.proc.send_signal(signal.SIGTERM)
     sig_t = bt.now()

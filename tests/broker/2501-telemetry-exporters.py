@@ -106,6 +106,7 @@ def main(t):
     udp.settimeout(0.05)
     t.cleanup(udp.close)
     addr_file = os.path.join(t.dir, "metrics.addr")
+    ready_file = os.path.join(t.dir, "ready")
     exe = os.path.join(bt.BUILD_DIR, "brook-teldriver")
     t.check(os.access(exe, os.X_OK), "%s not built" % exe)
     sets = {"metrics.listen": "127.0.0.1:0",
@@ -116,7 +117,7 @@ def main(t):
             "log.level": "warn"}
     sets.update(bt.DEFAULT_SETTINGS)
     cmd = [exe, "--brokers", t.brokers, "--topic", topic, "--group", group,
-           "--address-file", addr_file, "--fail", "1:10", "--slow-ms", "20"]
+           "--address-file", addr_file, "--ready", ready_file, "--fail", "1:10", "--slow-ms", "20"]
     for k, v in sets.items():
         cmd += ["--set", "%s=%s" % (k, v)]
     out_path = os.path.join(t.dir, "driver.out")
@@ -136,7 +137,10 @@ def main(t):
     t.check(status == 200 and ctype.startswith("text/plain; version=0.0.4"),
             "first scrape: %s %s" % (status, ctype))
     # Wait for the assignment before producing, so that the lag is seen.
-    time.sleep(3 * bt.MULT)
+    def assigned():
+        t.check(proc.poll() is None, "driver exited (rc %s): %s" % (proc.returncode, open(err_path).read()[-2000:]))
+        return os.path.exists(ready_file)
+    bt.wait_until(assigned, 30, "the driver's partition assignment")
     t.produce(topic, N, keyed=True, partitions=PARTS)
     end = t.end_offsets(topic)
     t.check(end == {p: PER for p in range(PARTS)}, "end offsets %s" % end)
@@ -192,18 +196,26 @@ def main(t):
     except subprocess.TimeoutExpired:
         raise bt.Fail("driver did not stop")
     t.check(rc == 0, "driver rc %d: %s" % (rc, open(err_path).read()[-2000:]))
-    time.sleep(0.3)
-    try:
-        while True:
-            blob.append(udp.recv(65536).decode())
-    except socket.timeout:
-        pass
-    sums, lag_lines = parse_statsd("\n".join(blob), group)
+
+    def sd_batch_count(sums):
+        return sum(v for (n, _), v in sums.items() if n == "brook.consumer.batch.processed.count")
+    # The driver sent its last DogStatsD flush when it stopped: read until
+    # the batches it reports add up to the last scrape's (bounded).
+    deadline = bt.now() + 10 * bt.MULT
+    while True:
+        try:
+            while True:
+                blob.append(udp.recv(65536).decode())
+        except socket.timeout:
+            pass
+        sums, lag_lines = parse_statsd("\n".join(blob), group)
+        if sd_batch_count(sums) >= batches or bt.now() >= deadline:
+            break
     t.check(sums.get(("brook.consumer.messages.processed.count", "ok")) == N - 1
             and sums.get(("brook.consumer.messages.processed.count", "failed")) == 2
             and sums.get(("brook.consumer.dead_letter.sent.count", None)) == 1,
             "DogStatsD counters %s" % sums)
-    sd_batches = sum(v for (n, _), v in sums.items() if n == "brook.consumer.batch.processed.count")
+    sd_batches = sd_batch_count(sums)
     t.check(sd_batches == batches, "DogStatsD batches %s, scraped %s" % (sd_batches, batches))
     t.check(lag_lines > 0, "no lag gauge in DogStatsD")
 

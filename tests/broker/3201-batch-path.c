@@ -165,7 +165,10 @@ int main(void)
         TEST_ASSERT(st_wait_metric(s, "records.produced", CNT, 60000) == CNT,
                     "produced %lld",
                     (long long)brook_streams_metric(s, "records.produced"));
-        test_sleep_ms(1500); /* a commit cycle */
+        /* A commit cycle (commit.interval.ms=500) commits the end of the
+         * input before the close runs its own. */
+        free(st_kafkatool("wait-committed -t %s -g %s --timeout-ms %lld",
+                          in_topic, app, (long long)test_timeout_ms(30000)));
         TEST_ASSERT(!(err = brook_streams_close(s)), "close: %s",
                     brook_error_string(err));
         TEST_SAY("B1: %d calls, max batch %d; R: %d calls; B2: %d calls, max "

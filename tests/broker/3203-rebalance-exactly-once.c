@@ -40,6 +40,16 @@ static brook_streams_t *instance(const char *bs, brook_topology_t *t,
         return s;
 }
 
+static int64_t tasks(const brook_streams_t *s)
+{
+        return brook_streams_metric(s, "tasks.running");
+}
+
+static int64_t processed(const brook_streams_t *s)
+{
+        return brook_streams_metric(s, "records.processed");
+}
+
 static void peek(const brook_record_t *rec, void *op)
 {
         (void)rec;
@@ -98,10 +108,16 @@ int main(void)
                           in, CNT / 3, CNT / 3, PARTS));
         TEST_ASSERT(st_wait_metric(b, "tasks.running", 1, 30000) >= 1,
                     "B got no task");
-        test_sleep_ms(2000);
-        TEST_SAY("B joined: A runs %lld tasks, B %lld",
-                 (long long)brook_streams_metric(a, "tasks.running"),
-                 (long long)brook_streams_metric(b, "tasks.running"));
+        /* The rebalance is over (every task runs in exactly one instance)
+         * and A and B together processed the second third. */
+        TEST_WAIT_UNTIL(tasks(a) + tasks(b) == PARTS &&
+                            processed(a) + processed(b) >= 2 * CNT / 3,
+                        30000,
+                        "A runs %lld tasks, B %lld; processed %lld + %lld",
+                        (long long)tasks(a), (long long)tasks(b),
+                        (long long)processed(a), (long long)processed(b));
+        TEST_SAY("B joined: A runs %lld tasks, B %lld", (long long)tasks(a),
+                 (long long)tasks(b));
         TEST_ASSERT(!(err = brook_streams_close(a)), "close A: %s",
                     brook_error_string(err));
         free(st_kafkatool("produce -t %s -n %d --start %d --keyed --keys 100 "

@@ -55,6 +55,17 @@ static int64_t replays_in_log(const char *log)
         return n;
 }
 
+/* Records in @p topic (sum of the end offsets of its partitions). */
+static int64_t end_of(const char *bs, const char *topic)
+{
+        int64_t n = 0;
+        int p;
+
+        for (p = 0; p < PARTS; p++)
+                n += st_end_offset(bs, topic, p);
+        return n;
+}
+
 static int64_t restored_in_log(const char *log)
 {
         FILE *fp = fopen(log, "r");
@@ -143,7 +154,10 @@ int main(void)
         } while (wcommitted < 5000 && test_now_ms() < deadline);
         /* the second half arrives; the app dies while it does */
         producer = st_kafkatool_bg("produce-json -t %s < %s", in, input2);
-        test_sleep_ms(800);
+        TEST_WAIT_UNTIL(end_of(bs, in) > LINES / 2, 30000,
+                        "the second half to start arriving (%lld lines in "
+                        "the input)",
+                        (long long)end_of(bs, in));
         kill(pid, SIGKILL);
         waitpid(pid, &st, 0);
         st_wait_ok(producer, "second half producer");

@@ -70,10 +70,12 @@ static char **app_argv(const char *bs, const char *in, const char *out,
         return a;
 }
 
+/* Wait until the group's committed offsets on @p topic reach the topic's
+ * end offsets (read when the wait starts and at every check). */
 static void wait_done(const char *topic, const char *app)
 {
-        free(st_kafkatool("wait-committed -t %s -g %s --timeout-ms 60000",
-                          topic, app));
+        free(st_kafkatool("wait-committed -t %s -g %s --timeout-ms %lld", topic,
+                          app, (long long)test_timeout_ms(60000)));
 }
 
 int main(void)
@@ -121,8 +123,10 @@ int main(void)
                  "partitions it took over",
                  (long long)restored_in_log(logb));
 
+        /* produce-json returns once every line is acknowledged: the end
+         * offsets of the input include the second half, and the input is
+         * committed only after the words of each line were delivered. */
         free(st_kafkatool("produce-json -t %s < %s", in, input2));
-        test_sleep_ms(1000);
         wait_done(in, app);
         wait_done(words, app);
         kill(a, SIGTERM);

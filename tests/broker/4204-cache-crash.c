@@ -4,11 +4,12 @@
  * bench-countbykey (the count aggregator on RocksDB with changelog, record
  * cache on: store.cache.max.bytes default) counts 40000 records of 400
  * keys on 4 partitions, commit.interval.ms=5000. Once its first commit
- * covered them, 40000 more records arrive; a second later, well before
- * the next commit cycle, the process is killed with SIGKILL: what it
- * counted since the commit was only in its record cache (the changelog
- * and the output did not grow, the offsets stayed put, which the test
- * checks). Two restarts:
+ * covered them, 40000 more records arrive; once it counted them all (its
+ * records processed, scraped from its metrics listener), before the next
+ * commit cycle, the process is killed with SIGKILL: what it counted since
+ * the commit was only in its record cache (the changelog and the output
+ * did not grow, the offsets stayed put, which the test checks). Two
+ * restarts:
  *
  *  1. same state directory: the checkpoint matches the changelog, the
  *     local RocksDB holds what the commit flushed, the uncommitted records
@@ -30,6 +31,7 @@
 #include <unistd.h>
 
 #include "streams_test.h"
+#include "tel_test.h"
 
 #define PARTS 4
 #define KEYS  400
@@ -87,30 +89,88 @@ static pid_t start_app(long long expect, const char *log)
         argv[argc++] = "kafka.session.timeout.ms=6000";
         argv[argc++] = "--set";
         argv[argc++] = "kafka.heartbeat.interval.ms=1000";
+        /* a metrics listener on a free port, logged at INFO */
+        argv[argc++] = "--set";
+        argv[argc++] = "metrics.listen=127.0.0.1:0";
+        argv[argc++] = "--set";
+        argv[argc++] = "log.level=info";
         argv[argc] = NULL;
         return st_spawn(argv, log);
 }
 
+/* The address of the app's metrics listener, from the last
+ * "metrics.listening" line of its log, into @p addr; 0 until logged. */
+static int metrics_address(const char *log, char *addr, size_t size)
+{
+        FILE *fp = fopen(log, "r");
+        char line[1024], a[256];
+        int found = 0;
+
+        if (!fp)
+                return 0;
+        while (fgets(line, sizeof(line), fp)) {
+                const char *p = strstr(line, "metrics.listening");
+
+                if (p && (p = strstr(p, "address=")) &&
+                    sscanf(p + 8, "%255[^ \n]", a) == 1) {
+                        snprintf(addr, size, "%s", a);
+                        found = 1;
+                }
+        }
+        fclose(fp);
+        return found;
+}
+
+/* Input records the app counted since it started (its
+ * brook_streams_messages_processed_total), -1 when the scrape failed. */
+static int64_t app_counted(const char *addr)
+{
+        char labels[256], *body;
+        int status;
+        double v;
+
+        snprintf(labels, sizeof(labels), "topic=\"%s\",status=\"ok\"", in);
+        if (!(body = tel_http_get(addr, "/metrics", &status)))
+                return -1;
+        v = status == 200 ? tel_metric(body,
+                                       "brook_streams_messages_"
+                                       "processed_total",
+                                       labels)
+                          : -1;
+        free(body);
+        return v < 0 ? 0 : (int64_t)v;
+}
+
 /*
  * Run until the first commit covers @p total records, add STEP more, and
- * kill the process a second later (the next commit is 5 s after the
+ * kill the process once it counted them (the next commit is 5 s after the
  * first). Returns with the offsets, changelog and output as the commit
  * left them, which it checks.
  */
 static void run_and_kill(int64_t total, const char *log)
 {
         pid_t pid = start_app(1000000000LL, log);
-        int64_t deadline = test_now_ms() + test_timeout_ms(60000), cl, o;
+        int64_t deadline = test_now_ms() + test_timeout_ms(60000), cl, o, c0;
+        int64_t t0;
+        char addr[256];
         int st;
 
         while (committed() < total && test_now_ms() < deadline)
                 test_sleep_ms(50);
         TEST_ASSERT(committed() == total, "no commit of %lld records (%lld)",
                     (long long)total, (long long)committed());
+        TEST_WAIT_UNTIL(metrics_address(log, addr, sizeof(addr)), 10000,
+                        "the app's metrics address in %s", log);
+        /* Nothing new to read: this is all it counted before the commit. */
+        c0 = app_counted(addr);
+        TEST_ASSERT(c0 > 0, "app's metrics at %s: %lld", addr, (long long)c0);
         cl = end_of(changelog);
         o = end_of(out);
+        t0 = test_now_ms();
         st_produce(bs, in, PARTS, total, STEP, KEYS, 0);
-        test_sleep_ms(1000);
+        TEST_WAIT_UNTIL(app_counted(addr) >= c0 + STEP, 30000,
+                        "the app to count the %d new records (%lld so far)",
+                        STEP, (long long)(app_counted(addr) - c0));
         kill(pid, SIGKILL);
         waitpid(pid, &st, 0);
         TEST_ASSERT(WIFSIGNALED(st), "the app was not killed (see %s)", log);
@@ -121,10 +181,11 @@ static void run_and_kill(int64_t total, const char *log)
                     (long long)committed(), (long long)total,
                     (long long)end_of(changelog), (long long)cl,
                     (long long)end_of(out), (long long)o);
-        TEST_SAY("SIGKILL 1 s after the commit of %lld records, with %d "
-                 "more consumed: changelog (%lld) and output (%lld) did not "
-                 "move",
-                 (long long)total, STEP, (long long)cl, (long long)o);
+        TEST_SAY("SIGKILL after the commit of %lld records, once the %d "
+                 "more were counted (%lld ms after they were produced): "
+                 "changelog (%lld) and output (%lld) did not move",
+                 (long long)total, STEP, (long long)(test_now_ms() - t0),
+                 (long long)cl, (long long)o);
 }
 
 /* Restart, count what was not committed, close; check exact counts. */

@@ -2,6 +2,7 @@
  * test.c: helpers behind test.h, on plain librdkafka so that tests check
  * brook with a client that is not brook.
  */
+#include <stdarg.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +38,40 @@ int64_t test_timeout_ms(int64_t ms)
         double mult = m ? atof(m) : 1.0;
 
         return (int64_t)((double)ms * (mult > 0 ? mult : 1.0));
+}
+
+void test_wait_start(test_wait_t *w, int64_t timeout_ms)
+{
+        w->start_ms = test_now_ms();
+        w->deadline_ms = w->start_ms + test_timeout_ms(timeout_ms);
+        w->pause_ms = 5;
+}
+
+int test_wait_pause(test_wait_t *w)
+{
+        int64_t left = w->deadline_ms - test_now_ms();
+
+        if (left <= 0)
+                return 0;
+        test_sleep_ms(w->pause_ms < left ? w->pause_ms : left);
+        if (w->pause_ms < 100)
+                w->pause_ms *= 2;
+        return 1;
+}
+
+void test_wait_fail(const test_wait_t *w, const char *file, int line,
+                    const char *cond, const char *fmt, ...)
+{
+        va_list ap;
+
+        fprintf(stderr,
+                "FAIL %s:%d: timed out after %lld ms waiting for %s: ", file,
+                line, (long long)(test_now_ms() - w->start_ms), cond);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "\n");
+        exit(1);
 }
 
 const char *test_name(const char *prefix)

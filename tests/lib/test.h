@@ -40,6 +40,40 @@
                 fprintf(stderr, "\n");                                         \
         } while (0)
 
+/*
+ * Wait until @p cond holds: it is evaluated at once, then again after
+ * short pauses (5 ms, doubling up to 100 ms), for at most
+ * test_timeout_ms(@p timeout_ms). When it still does not hold, the test
+ * fails with "timed out after N ms waiting for <cond>" and the message.
+ * Say in the message what is awaited: this is how tests synchronise, never
+ * with a fixed sleep.
+ *
+ *   TEST_WAIT_UNTIL(__atomic_load_n(&assigned, __ATOMIC_SEQ_CST) == 1,
+ *                   30000, "the partition assignment (%d)", assigned);
+ */
+#define TEST_WAIT_UNTIL(cond, timeout_ms, ...)                                 \
+        do {                                                                   \
+                test_wait_t test_wait_;                                        \
+                                                                               \
+                test_wait_start(&test_wait_, (timeout_ms));                    \
+                while (!(cond))                                                \
+                        if (!test_wait_pause(&test_wait_))                     \
+                                test_wait_fail(&test_wait_, __FILE__,          \
+                                               __LINE__, #cond, __VA_ARGS__);  \
+        } while (0)
+
+/* State of one TEST_WAIT_UNTIL(). */
+typedef struct test_wait_s {
+        int64_t start_ms, deadline_ms, pause_ms;
+} test_wait_t;
+
+void test_wait_start(test_wait_t *w, int64_t timeout_ms);
+/* Pause before the next check; 0 (no pause) once the deadline passed. */
+int test_wait_pause(test_wait_t *w);
+void test_wait_fail(const test_wait_t *w, const char *file, int line,
+                    const char *cond, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6), noreturn));
+
 /* Seconds since the test started. */
 double test_elapsed(void);
 
@@ -92,13 +126,13 @@ brook_error_t *test_runner_stop(test_runner_t *r);
 /* Join without stopping (run() ends by itself). */
 brook_error_t *test_runner_join(test_runner_t *r);
 
-/* Sleep @p ms milliseconds. */
+/* Sleep @p ms milliseconds: for a pause that is itself under test (a slow
+ * handler, an idle period), never to wait for something to happen (use
+ * TEST_WAIT_UNTIL()). */
 void test_sleep_ms(int64_t ms);
 
 /* Monotonic milliseconds. */
 int64_t test_now_ms(void);
-
-#endif /* BROOK_TEST_H */
 
 /* Records which (partition, offset) pairs a handler saw, thread-safe. */
 typedef struct test_seen_s {
@@ -166,3 +200,5 @@ size_t test_read_topic(const char *bootstraps, const char *topic,
 /* The value of header @p name of @p r, or NULL. */
 const char *test_rec_header(const test_rec_t *r, const char *name);
 void test_recs_free(test_rec_t *recs, size_t cnt);
+
+#endif /* BROOK_TEST_H */

@@ -6,6 +6,7 @@
 
 static int64_t got_at_ms = -1;
 static size_t got_cnt;
+static int assigned;
 
 static brook_err_t on_batch(brook_batch_t *b, void *opaque)
 {
@@ -13,6 +14,15 @@ static brook_err_t on_batch(brook_batch_t *b, void *opaque)
         got_cnt += brook_batch_count(b);
         __atomic_store_n(&got_at_ms, test_now_ms(), __ATOMIC_SEQ_CST);
         return BROOK_OK;
+}
+
+static void on_partitions(const char *topic, int32_t partition, int on,
+                          void *opaque)
+{
+        (void)topic;
+        (void)partition;
+        (void)opaque;
+        __atomic_add_fetch(&assigned, on ? 1 : -1, __ATOMIC_SEQ_CST);
 }
 
 int main(void)
@@ -29,9 +39,15 @@ int main(void)
         test_conf_set(conf, "batch.size", "1000");
         test_conf_set(conf, "batch.timeout.ms", "500");
         brook_handlers_set_batch(h, on_batch);
+        brook_handlers_set_partitions(h, on_partitions);
         c = test_env_consumer(&e, conf, h, NULL);
         test_runner_start(&r, c);
-        test_sleep_ms(4000); /* group joined, nothing to consume */
+        TEST_WAIT_UNTIL(__atomic_load_n(&assigned, __ATOMIC_SEQ_CST) == 1,
+                        30000, "the group to assign the partition");
+        TEST_SAY("partition assigned, nothing to consume");
+        /* Idle on purpose: four timer periods with an empty partition
+         * must not deliver an empty batch. */
+        test_sleep_ms(4 * 500);
         TEST_ASSERT(got_at_ms < 0, "empty batch delivered");
         test_produce(e.bootstraps, e.topic, 1, 5);
         produced_at = test_now_ms();

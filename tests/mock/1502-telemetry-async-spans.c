@@ -261,7 +261,15 @@ int main(void)
         TEST_ASSERT(!brook_consumer_event_detach(c, id), "detach");
         atomic_store(&cleared, 1);
         test_produce(e.bootstraps, e.topic, PARTS, 40);
-        test_sleep_ms(500);
+        /* The 40 records (10 per partition) went through whole batches,
+         * committed, with nothing left to call the hooks for. */
+        for (p = 0; p < PARTS; p++)
+                TEST_ASSERT(test_wait_committed(e.bootstraps, e.group, e.topic,
+                                                p, N / PARTS + 10,
+                                                30000) == N / PARTS + 10,
+                            "partition %d: the 40 records after clearing "
+                            "were not committed",
+                            p);
         TEST_ASSERT(!test_runner_stop(&r), "run() failed");
 
         body = tel_http_get(addr, "/metrics", &status);

@@ -185,7 +185,9 @@ int main(void)
                 kept += i % 3 != 0;
         TEST_ASSERT(st_wait_metric(s, "records.processed", CNT, 30000) == CNT,
                     "processed");
-        test_sleep_ms(1000); /* wall-clock ticks */
+        /* A second of wall time on purpose: the wall-clock punctuator
+         * (every 200 ms) ticks in it while no record arrives. */
+        test_sleep_ms(1000);
         TEST_ASSERT(!(err = brook_streams_close(s)), "%s",
                     brook_error_string(err));
         /* stream time went from TS0 to TS0 + CNT - 1 (1 ms apart): a tick

@@ -24,8 +24,9 @@ independent Kafka client) or through the files brook-testconsumer writes from
 inside its handlers (--record, --events, --dump, --dead-letters); brook's own
 counters are never trusted.
 
-Environment: BROOK_BROKERS (bootstrap list), BROOK_BUILD_DIR (holds
-brook-testconsumer; default <source>/build), BROOK_SOURCE_DIR,
+Environment: BROOK_BROKERS (bootstrap list), BROOK_BUILD_DIR (holds the
+driver programs built from tests/drivers/, brook-testconsumer and
+brook-teldriver; default <source>/build), BROOK_SOURCE_DIR,
 BROOK_TEST_TIMEOUT_MULT (scales timeouts for sanitizer builds, default 1),
 BROOK_TEST_KEEP=1 (keep the work directory of a passing test).
 """
@@ -177,7 +178,8 @@ def check_prefix_processed(committed: Dict[int, int], processed: Set[PO], what: 
 # -------------------------------------------------------------- consumers
 
 class Consumer:
-    """A brook-testconsumer process; its files live in the test's work dir."""
+    """A brook-testconsumer process (tests/drivers/brook-testconsumer.c);
+    its files live in the test's work dir."""
 
     def __init__(self, t: "Test", label: str, topic: str, group: str, brokers: str,
                  args: List[str], record: bool, events: bool, dead_letters: bool,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""2010 (issue 4, real broker): the acknowledgment strategies, message by
+"""2101 (issue 4, real broker): the acknowledgment strategies, message by
 message. One partition of 300 keyed records with headers, batches of 100;
 offset 150 always fails, offset 250 fails on its first two deliveries;
 dead.letter.max.retries=3, dead.letter.topic={topic}.dlq.

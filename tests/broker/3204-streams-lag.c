@@ -1,5 +1,5 @@
 /*
- * 4205: the streams lag gauge on Apache Kafka, checked with an independent
+ * 3204: the streams lag gauge on Apache Kafka, checked with an independent
  * client.
  *
  * kafka-python produces 40000 records to 4 partitions. Two stream threads
@@ -85,8 +85,8 @@ int main(void)
                 printf("SKIP: BROOK_BROKERS is not set (no real broker)\n");
                 return 0;
         }
-        snprintf(in_topic, sizeof(in_topic), "%s", test_name("i4205"));
-        snprintf(app, sizeof(app), "%s", test_name("a4205"));
+        snprintf(in_topic, sizeof(in_topic), "%s", test_name("i3204"));
+        snprintf(app, sizeof(app), "%s", test_name("a3204"));
         free(st_kafkatool("create-topic -t %s -p %d", in_topic, PARTS));
         free(st_kafkatool("produce -t %s -n %d --keyed --partitions %d",
                           in_topic, CNT, PARTS));
@@ -106,7 +106,7 @@ int main(void)
         conf = brook_conf_new();
         test_conf_set(conf, "bootstrap.servers", bs);
         test_conf_set(conf, "application.id", app);
-        test_conf_set(conf, "state.dir", st_tmpdir("brook-4205"));
+        test_conf_set(conf, "state.dir", st_tmpdir("brook-3204"));
         test_conf_set(conf, "num.stream.threads", "2");
         test_conf_set(conf, "commit.interval.ms", "200");
         test_conf_set(conf, "streams.batch.max.records", "50");
@@ -172,7 +172,7 @@ int main(void)
         brook_streams_destroy(s);
         brook_topology_destroy(t);
         brook_conf_destroy(conf);
-        st_rmrf(st_tmpdir("brook-4205"));
+        st_rmrf(st_tmpdir("brook-3204"));
         TEST_SAY("lag > 0 while draining, 0 on all partitions at the end; "
                  "committed = end offsets (kafka-python)");
         return 0;

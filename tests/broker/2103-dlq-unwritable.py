@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""2012 (issue 4, real broker): the dead-letter topic cannot be written.
+"""2103 (issue 4, real broker): the dead-letter topic cannot be written.
 
 The dead-letter topic exists but with max.message.bytes=64, so the broker
 rejects every dead-letter record (MESSAGE_TOO_LARGE) until the test raises

@@ -9,6 +9,7 @@
  *                        metrics.statsd.address=127.0.0.1:8125
  *   --address-file FILE  write the bound metrics address (host:port) to
  *                        FILE once the listener is up (before run())
+ *   --ready FILE         create FILE once partitions are assigned
  *   --fail P:O           partition P offset O fails on every delivery
  *                        (repeatable; with dead.letter.topic it is
  *                        dead-lettered after dead.letter.max.retries)
@@ -24,12 +25,14 @@
  * "span_links"}. Exit status 0 after a clean stop, 3 when run() failed,
  * 2 on bad arguments.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "brook/brook.h"
 
@@ -41,6 +44,7 @@ static struct {
         int64_t fail_o[MAX_FAIL];
         int nfail;
         long slow_ms;
+        const char *ready;
 } opt;
 
 static atomic_llong batch_start, start_count, first_count, stop_count,
@@ -89,6 +93,20 @@ static brook_err_t on_message(brook_msg_t *m, void *opaque)
 {
         (void)opaque;
         return must_fail(m) ? brook_msg_fail(m, "teldriver --fail") : BROOK_OK;
+}
+
+static void on_partitions(const char *topic, int32_t p, int assigned,
+                          void *opaque)
+{
+        (void)topic;
+        (void)p;
+        (void)opaque;
+        if (assigned && opt.ready) {
+                int fd = open(opt.ready, O_CREAT | O_WRONLY, 0644);
+
+                if (fd >= 0)
+                        close(fd);
+        }
 }
 
 static int64_t meas(const brook_event_t *ev, const char *k)
@@ -146,7 +164,8 @@ static void usage(const char *why)
         fprintf(stderr,
                 "brook-teldriver: %s\nusage: brook-teldriver --brokers B "
                 "--topic T --group G [--set N=V]... [--address-file F] "
-                "[--fail P:O]... [--slow-ms MS] [--async] [--spans]\n",
+                "[--ready F] [--fail P:O]... [--slow-ms MS] [--async] "
+                "[--spans]\n",
                 why);
         exit(2);
 }
@@ -183,6 +202,8 @@ int main(int argc, char **argv)
                         group = v;
                 else if (!strcmp(a, "--address-file"))
                         addr_file = v;
+                else if (!strcmp(a, "--ready"))
+                        opt.ready = v;
                 else if (!strcmp(a, "--slow-ms"))
                         opt.slow_ms = atol(v);
                 else if (!strcmp(a, "--set") && nsets < MAX_SETS &&
@@ -207,6 +228,7 @@ int main(int argc, char **argv)
         } else {
                 brook_handlers_set_batch(h, on_batch);
         }
+        brook_handlers_set_partitions(h, on_partitions);
         for (i = 0; i < nsets; i++) {
                 char name[256];
                 const char *eq = strchr(sets[i], '=');

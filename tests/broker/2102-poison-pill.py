@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""2011 (issue 4, real broker): a poison pill (partition 0, offset 10,
+"""2102 (issue 4, real broker): a poison pill (partition 0, offset 10,
 always fails) does not hold up partitions 1..7. retry.backoff.ms=500 with
 exponential backoff (500, 1000, 2000 ms) and dead.letter.max.retries=3.
 

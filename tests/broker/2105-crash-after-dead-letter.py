@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""2014 (issue 4, real broker): a crash (SIGKILL) between the dead-letter
+"""2105 (issue 4, real broker): a crash (SIGKILL) between the dead-letter
 write and the commit. After a restart each message is dead-lettered at most
 once more, and nothing is lost.
 

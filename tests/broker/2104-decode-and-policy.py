@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""2013 (issue 4, real broker): undecodable values, and the policies for
+"""2104 (issue 4, real broker): undecodable values, and the policies for
 exhausted messages without a dead-letter topic. Three consumers run
 concurrently on their own topics.
 
