@@ -49,8 +49,11 @@ int main(void)
          * must not deliver an empty batch. */
         test_sleep_ms(4 * 500);
         TEST_ASSERT(got_at_ms < 0, "empty batch delivered");
-        test_produce(e.bootstraps, e.topic, 1, 5);
+        /* Taken before producing: the records can reach the consumer (and
+         * start its timer) before test_produce() has its delivery reports
+         * back, so a later reading would shorten the measured wait. */
         produced_at = test_now_ms();
+        test_produce(e.bootstraps, e.topic, 1, 5);
         deadline = produced_at + test_timeout_ms(10000);
         while (__atomic_load_n(&got_at_ms, __ATOMIC_SEQ_CST) < 0 &&
                test_now_ms() < deadline)
